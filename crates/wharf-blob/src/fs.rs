@@ -1,0 +1,130 @@
+//! The local-filesystem blob store (the embedded default).
+
+use std::collections::HashMap;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::fs::File;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use wharf_core::{Digest, Hasher};
+
+use crate::key;
+
+/// A running hash of an upload: valid for the first `len` bytes of the file.
+pub(crate) struct RunningHash {
+    pub(crate) len: u64,
+    pub(crate) hasher: Hasher,
+}
+
+#[derive(Default)]
+pub(crate) struct UploadState {
+    pub(crate) running: Option<RunningHash>,
+}
+
+/// Content-addressed blob storage on a local directory.
+pub struct BlobStore {
+    pub(crate) root: PathBuf,
+    /// Per-upload lock and running hash; lost on restart (then the upload is
+    /// re-hashed from disk on commit).
+    pub(crate) uploads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
+}
+
+/// An opened blob, positioned for reading `len` bytes.
+pub struct BlobReader {
+    pub file: tokio::io::Take<File>,
+    pub len: u64,
+}
+
+impl BlobStore {
+    /// Opens (creating if needed) a store rooted at `root`.
+    pub async fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
+        let root = root.into();
+        for sub in ["blobs", "uploads", "tmp"] {
+            tokio::fs::create_dir_all(root.join(sub)).await?;
+        }
+        // Staging files never survive a restart: they were never visible.
+        let mut rd = tokio::fs::read_dir(root.join("tmp")).await?;
+        while let Some(e) = rd.next_entry().await? {
+            let _ = tokio::fs::remove_file(e.path()).await;
+        }
+        Ok(BlobStore { root, uploads: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Size of a committed blob, or `None` when absent.
+    pub async fn stat(&self, d: &Digest) -> io::Result<Option<u64>> {
+        match tokio::fs::metadata(key::blob(&self.root, d)).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Opens `len` bytes of a blob starting at `offset` (a byte range).
+    pub async fn read(&self, d: &Digest, offset: u64, len: u64) -> io::Result<Option<BlobReader>> {
+        let mut file = match File::open(key::blob(&self.root, d)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if offset > 0 {
+            file.seek(SeekFrom::Start(offset)).await?;
+        }
+        Ok(Some(BlobReader { file: file.take(len), len }))
+    }
+
+    /// Reads a whole small blob (manifests; callers bound the size).
+    pub async fn read_small(&self, d: &Digest) -> io::Result<Option<Vec<u8>>> {
+        match tokio::fs::read(key::blob(&self.root, d)).await {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Durably stores small in-memory content (a manifest) under its digest.
+    pub async fn put_small(&self, d: &Digest, bytes: Vec<u8>) -> io::Result<()> {
+        let dest = key::blob(&self.root, d);
+        let tmp = key::tmp(&self.root, &format!("small-{}", d.hex()));
+        tokio::task::spawn_blocking(move || {
+            if dest.exists() {
+                return Ok(());
+            }
+            let mut f = std::fs::File::create(&tmp)?;
+            io::Write::write_all(&mut f, &bytes)?;
+            f.sync_all()?;
+            publish(&tmp, &dest)
+        })
+        .await
+        .map_err(io::Error::other)?
+    }
+
+    /// Removes a committed blob's bytes (garbage collection only).
+    pub async fn delete(&self, d: &Digest) -> io::Result<()> {
+        match tokio::fs::remove_file(key::blob(&self.root, d)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn blob_path(&self, d: &Digest) -> PathBuf {
+        key::blob(&self.root, d)
+    }
+}
+
+/// Renames a fully written, fsynced file into its content address and makes
+/// the rename durable. An existing destination wins (same content).
+pub(crate) fn publish(tmp: &Path, dest: &Path) -> io::Result<()> {
+    let parent = dest.parent().expect("blob paths have a parent");
+    std::fs::create_dir_all(parent)?;
+    if dest.exists() {
+        std::fs::remove_file(tmp)?;
+        return Ok(());
+    }
+    std::fs::rename(tmp, dest)?;
+    std::fs::File::open(parent)?.sync_all()
+}

@@ -1,0 +1,10 @@
+//! Content-addressed bytes. Knows files, digests and upload sessions; never
+//! sees SQL or HTTP. A blob becomes visible only after its digest was
+//! verified and its bytes were fsynced and renamed into place.
+
+mod fs;
+mod key;
+mod upload;
+
+pub use fs::{BlobReader, BlobStore};
+pub use upload::{AppendError, CommitError};

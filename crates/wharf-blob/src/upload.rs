@@ -1,0 +1,232 @@
+//! Upload sessions: bytes appended to `uploads/<id>`, hashed while they
+//! stream, verified and published on commit.
+
+use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use wharf_core::{Algorithm, Digest, Hasher};
+
+use crate::fs::{publish, BlobStore, RunningHash, UploadState};
+use crate::key;
+
+/// Why bytes could not be appended to an upload.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("upload session unknown")]
+    UnknownUpload,
+    #[error("chunk starts at {got} but the upload has {have} bytes")]
+    OutOfOrder { have: u64, got: u64 },
+    #[error("the upload would exceed the size limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("the request body ended early or failed: {0}")]
+    Body(String),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Why an upload could not be committed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error("upload session unknown")]
+    UnknownUpload,
+    #[error("content digest {actual} does not match {expected}")]
+    DigestMismatch { expected: Digest, actual: Digest },
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+/// Size of the pieces handed from the network task to the writer thread.
+const CHANNEL_DEPTH: usize = 32;
+
+impl BlobStore {
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<UploadState>> {
+        let mut map = self.uploads.lock().expect("upload map poisoned");
+        map.entry(id.to_string()).or_default().clone()
+    }
+
+    fn forget(&self, id: &str) {
+        self.uploads.lock().expect("upload map poisoned").remove(id);
+    }
+
+    /// Creates the empty file of a new upload session.
+    pub async fn create_upload(&self, id: &str) -> io::Result<()> {
+        let path = key::upload(&self.root, id).ok_or_else(|| io::Error::other("bad upload id"))?;
+        tokio::fs::File::create(path).await?;
+        let state = self.lock_for(id);
+        state.lock().await.running = Some(RunningHash { len: 0, hasher: Hasher::new(Algorithm::Sha256) });
+        Ok(())
+    }
+
+    /// Current length of an upload, `None` if the session has no file.
+    pub async fn upload_len(&self, id: &str) -> io::Result<Option<u64>> {
+        let Some(path) = key::upload(&self.root, id) else { return Ok(None) };
+        match tokio::fs::metadata(path).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends a body to an upload. `start`, when given, must equal the
+    /// current length (chunked uploads); `max_total` bounds the final size.
+    /// On any failure the file is cut back to its previous length, so a
+    /// session is never left holding a partial chunk.
+    pub async fn append<S, E>(&self, id: &str, start: Option<u64>, max_total: u64, body: S) -> Result<u64, AppendError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let path = key::upload(&self.root, id).ok_or(AppendError::UnknownUpload)?;
+        let lock = self.lock_for(id);
+        let mut state = lock.lock().await;
+        let have = match tokio::fs::metadata(&path).await {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                drop(state);
+                self.forget(id);
+                return Err(AppendError::UnknownUpload);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(got) = start {
+            if got != have {
+                return Err(AppendError::OutOfOrder { have, got });
+            }
+        }
+        let running = state.running.take().filter(|r| r.len == have);
+        let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+        let writer_path = path.clone();
+        let writer = tokio::task::spawn_blocking(move || write_chunks(&writer_path, have, running, rx));
+        let fed = feed(body, tx, have, max_total).await;
+        let (written, running) = writer.await.map_err(io::Error::other)??;
+        match fed {
+            Ok(()) => {
+                state.running = running;
+                Ok(have + written)
+            }
+            Err(e) => {
+                truncate(&path, have).await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Verifies an upload against `expected`, makes it durable and publishes
+    /// it at its content address. Returns the blob's size. On a mismatch the
+    /// session is left as it was.
+    pub async fn commit(&self, id: &str, expected: &Digest) -> Result<u64, CommitError> {
+        let path = key::upload(&self.root, id).ok_or(CommitError::UnknownUpload)?;
+        let lock = self.lock_for(id);
+        let mut state = lock.lock().await;
+        let running = state.running.take();
+        let dest = self.blob_path(expected);
+        let expected2 = expected.clone();
+        let result = tokio::task::spawn_blocking(move || -> Result<u64, CommitError> {
+            let mut file = match std::fs::OpenOptions::new().read(true).write(true).open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(CommitError::UnknownUpload),
+                Err(e) => return Err(e.into()),
+            };
+            let len = file.metadata()?.len();
+            let usable = running.filter(|r| r.len == len && r.hasher.algorithm() == expected2.algorithm());
+            let actual = match usable {
+                Some(r) => r.hasher.finish(),
+                None => hash_file(&mut file, expected2.algorithm())?,
+            };
+            if actual != expected2 {
+                return Err(CommitError::DigestMismatch { expected: expected2, actual });
+            }
+            file.sync_all()?;
+            drop(file);
+            publish(&path, &dest)?;
+            Ok(len)
+        })
+        .await
+        .map_err(io::Error::other)?;
+        match result {
+            Ok(len) => {
+                drop(state);
+                self.forget(id);
+                Ok(len)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops an upload session's bytes.
+    pub async fn delete_upload(&self, id: &str) -> io::Result<()> {
+        let Some(path) = key::upload(&self.root, id) else { return Ok(()) };
+        let lock = self.lock_for(id);
+        let guard = lock.lock().await;
+        let r = match tokio::fs::remove_file(path).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        drop(guard);
+        self.forget(id);
+        r
+    }
+}
+
+/// Pulls the request body and hands its pieces to the writer thread.
+async fn feed<S, E>(mut body: S, tx: mpsc::Sender<Bytes>, have: u64, max_total: u64) -> Result<(), AppendError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let mut total = have;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| AppendError::Body(e.to_string()))?;
+        total += chunk.len() as u64;
+        if total > max_total {
+            return Err(AppendError::TooLarge(max_total));
+        }
+        if tx.send(chunk).await.is_err() {
+            return Err(AppendError::Body("writer stopped".into()));
+        }
+    }
+    Ok(())
+}
+
+/// The blocking side: hash and write each piece; returns bytes written and
+/// the running hash (still valid if the upload started hashed at offset 0).
+fn write_chunks(
+    path: &std::path::Path,
+    at: u64,
+    mut running: Option<RunningHash>,
+    mut rx: mpsc::Receiver<Bytes>,
+) -> io::Result<(u64, Option<RunningHash>)> {
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.seek(SeekFrom::Start(at))?;
+    let mut written = 0u64;
+    while let Some(chunk) = rx.blocking_recv() {
+        if let Some(r) = running.as_mut() {
+            r.hasher.update(&chunk);
+            r.len += chunk.len() as u64;
+        }
+        file.write_all(&chunk)?;
+        written += chunk.len() as u64;
+    }
+    Ok((written, running))
+}
+
+fn hash_file(file: &mut std::fs::File, alg: Algorithm) -> io::Result<Digest> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut hasher = Hasher::new(alg);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = io::Read::read(file, &mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finish());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+async fn truncate(path: &std::path::Path, len: u64) -> io::Result<()> {
+    let f = tokio::fs::OpenOptions::new().write(true).open(path).await?;
+    f.set_len(len).await
+}

@@ -1,0 +1,59 @@
+//! The metadata database. Knows rows, never HTTP types or blob bytes.
+//! SQLite is the embedded default; every write that must be atomic (a
+//! manifest with its tags, a delete with its tags) is one transaction.
+
+mod oci;
+mod schema;
+mod uploads;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub use oci::{ManifestRow, NewManifest, ReferrerRow};
+
+/// A metadata error: always a storage problem, never a user error.
+#[derive(Debug, thiserror::Error)]
+#[error("metadata database error: {0}")]
+pub struct MetaError(#[from] sqlx::Error);
+
+pub type Result<T> = std::result::Result<T, MetaError>;
+
+/// Handle to the metadata database.
+#[derive(Clone)]
+pub struct Meta {
+    pool: SqlitePool,
+}
+
+impl Meta {
+    /// Opens (creating and migrating) the SQLite database at `path`.
+    pub async fn open_sqlite(path: &Path) -> Result<Meta> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
+        schema::migrate(&pool).await?;
+        Ok(Meta { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Cheap round trip for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+pub(crate) fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}

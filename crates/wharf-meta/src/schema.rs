@@ -1,0 +1,72 @@
+//! Schema and migrations (SQLite dialect). Each migration runs once, in
+//! order, inside a transaction; `schema_version` records the last one.
+
+use sqlx::SqlitePool;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE repos (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE blobs (
+    digest      TEXT PRIMARY KEY,
+    size        INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE repo_blobs (
+    repo_id     INTEGER NOT NULL,
+    digest      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX repo_blobs_digest ON repo_blobs (digest);
+CREATE TABLE manifests (
+    repo_id       INTEGER NOT NULL,
+    digest        TEXT NOT NULL,
+    media_type    TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    artifact_type TEXT,
+    subject       TEXT,
+    annotations   TEXT,
+    created_at    INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, digest)
+) WITHOUT ROWID;
+CREATE INDEX manifests_subject ON manifests (repo_id, subject) WHERE subject IS NOT NULL;
+CREATE TABLE manifest_refs (
+    repo_id     INTEGER NOT NULL,
+    parent      TEXT NOT NULL,
+    child       TEXT NOT NULL,
+    PRIMARY KEY (repo_id, parent, child)
+) WITHOUT ROWID;
+CREATE INDEX manifest_refs_child ON manifest_refs (child);
+CREATE TABLE tags (
+    repo_id     INTEGER NOT NULL,
+    name        TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, name)
+) WITHOUT ROWID;
+CREATE INDEX tags_digest ON tags (repo_id, digest);
+CREATE TABLE uploads (
+    id          TEXT PRIMARY KEY,
+    repo        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX uploads_updated ON uploads (updated_at);
+"#];
+
+pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)").execute(pool).await?;
+    let mut tx = pool.begin().await?;
+    let current: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&mut *tx).await?;
+    let current = current.unwrap_or(0) as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO schema_version (version) VALUES (?)").bind((i + 1) as i64).execute(&mut *tx).await?;
+        tracing::info!(version = i + 1, "applied metadata migration");
+    }
+    tx.commit().await
+}

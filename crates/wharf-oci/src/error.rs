@@ -1,0 +1,130 @@
+//! The one error type of the OCI API, rendered in the spec's envelope
+//! `{"errors":[{"code","message","detail"}]}`. Errors are mapped here, once.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue, StatusCode};
+
+/// Error codes from the distribution spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    BlobUnknown,
+    BlobUploadInvalid,
+    BlobUploadUnknown,
+    DigestInvalid,
+    ManifestBlobUnknown,
+    ManifestInvalid,
+    ManifestUnknown,
+    NameInvalid,
+    NameUnknown,
+    SizeInvalid,
+    TagInvalid,
+    Unauthorized,
+    Denied,
+    Unsupported,
+    PaginationNumberInvalid,
+    RangeInvalid,
+    Unknown,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BlobUnknown => "BLOB_UNKNOWN",
+            Code::BlobUploadInvalid => "BLOB_UPLOAD_INVALID",
+            Code::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
+            Code::DigestInvalid => "DIGEST_INVALID",
+            Code::ManifestBlobUnknown => "MANIFEST_BLOB_UNKNOWN",
+            Code::ManifestInvalid => "MANIFEST_INVALID",
+            Code::ManifestUnknown => "MANIFEST_UNKNOWN",
+            Code::NameInvalid => "NAME_INVALID",
+            Code::NameUnknown => "NAME_UNKNOWN",
+            Code::SizeInvalid => "SIZE_INVALID",
+            Code::TagInvalid => "TAG_INVALID",
+            Code::Unauthorized => "UNAUTHORIZED",
+            Code::Denied => "DENIED",
+            Code::Unsupported => "UNSUPPORTED",
+            Code::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
+            Code::RangeInvalid => "RANGE_INVALID",
+            Code::Unknown => "UNKNOWN",
+        }
+    }
+
+    fn default_status(self) -> StatusCode {
+        match self {
+            Code::BlobUnknown | Code::BlobUploadUnknown | Code::ManifestUnknown | Code::NameUnknown => {
+                StatusCode::NOT_FOUND
+            }
+            Code::Unauthorized => StatusCode::UNAUTHORIZED,
+            Code::Denied => StatusCode::FORBIDDEN,
+            Code::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
+            Code::RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
+            Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// An OCI API error: status, spec code, message and extra headers.
+#[derive(Debug)]
+pub struct OciError {
+    pub status: StatusCode,
+    pub code: Code,
+    pub message: String,
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+impl OciError {
+    pub fn new(code: Code, message: impl Into<String>) -> OciError {
+        OciError { status: code.default_status(), code, message: message.into(), headers: Vec::new() }
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> OciError {
+        self.status = status;
+        self
+    }
+
+    pub fn with_header(mut self, name: header::HeaderName, value: &str) -> OciError {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+
+    /// An unexpected failure: logged in full, answered opaquely.
+    pub fn internal(err: impl std::fmt::Display) -> OciError {
+        tracing::error!(error = %err, "internal error");
+        OciError::new(Code::Unknown, "internal server error")
+    }
+}
+
+impl From<wharf_meta::MetaError> for OciError {
+    fn from(e: wharf_meta::MetaError) -> Self {
+        OciError::internal(e)
+    }
+}
+
+impl From<std::io::Error> for OciError {
+    fn from(e: std::io::Error) -> Self {
+        OciError::internal(e)
+    }
+}
+
+impl IntoResponse for OciError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "errors": [{ "code": self.code.as_str(), "message": self.message, "detail": null }]
+        });
+        let mut resp = Response::new(Body::from(body.to_string()));
+        *resp.status_mut() = self.status;
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert("docker-distribution-api-version", HeaderValue::from_static("registry/2.0"));
+        for (k, v) in self.headers {
+            h.append(k, v);
+        }
+        resp
+    }
+}
+
+pub type Result<T> = std::result::Result<T, OciError>;

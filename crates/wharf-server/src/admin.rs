@@ -1,0 +1,52 @@
+//! The JSON admin API under `/api/v1/`. Errors are `{"error": "..."}`.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use wharf_core::{Reference, RepoName, Tag};
+
+use crate::AppState;
+
+#[derive(Deserialize)]
+pub(crate) struct TagRequest {
+    /// `<repo>:<tag>` or `<repo>@<digest>`.
+    source: String,
+    /// `<repo>:<tag>`.
+    target: String,
+}
+
+fn bad(msg: impl Into<String>) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": msg.into() }))).into_response()
+}
+
+/// Splits `repo:tag` or `repo@digest`.
+pub fn split_image_ref(s: &str) -> Option<(RepoName, Reference)> {
+    if let Some((repo, digest)) = s.split_once('@') {
+        return Some((repo.parse().ok()?, Reference::Digest(digest.parse().ok()?)));
+    }
+    let (repo, tag) = s.rsplit_once(':')?;
+    Some((repo.parse().ok()?, Reference::Tag(tag.parse().ok()?)))
+}
+
+/// `POST /api/v1/tags`: point a tag at an existing manifest (promotion).
+pub(crate) async fn create_tag(State(state): State<AppState>, Json(req): Json<TagRequest>) -> Response {
+    let Some((src, src_ref)) = split_image_ref(&req.source) else {
+        return bad(format!("invalid source {:?}: expected <repo>:<tag> or <repo>@<digest>", req.source));
+    };
+    let Some((dst, Reference::Tag(dst_tag))) = split_image_ref(&req.target) else {
+        return bad(format!("invalid target {:?}: expected <repo>:<tag>", req.target));
+    };
+    let dst_tag: Tag = dst_tag;
+    match state.registry.promote(&src, &src_ref, &dst, &dst_tag).await {
+        Ok(digest) => (
+            StatusCode::CREATED,
+            Json(json!({ "repository": dst.as_str(), "tag": dst_tag.as_str(), "digest": digest.to_string() })),
+        )
+            .into_response(),
+        Err(e) if e.status.is_client_error() => (e.status, Json(json!({ "error": e.message }))).into_response(),
+        Err(e) => (e.status, Json(json!({ "error": "internal server error" }))).into_response(),
+    }
+}

@@ -1,0 +1,112 @@
+//! Settings. Precedence: defaults < `wharf.toml` < `WHARF_*` environment <
+//! command-line flags. The binary merges the last two (clap reads both);
+//! this module owns the defaults, the file and the commented template.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole server configuration.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub log: String,
+    pub max_manifest_bytes: usize,
+    pub max_blob_bytes: u64,
+    pub chunk_min_length: u64,
+    pub automatic_mount: bool,
+    pub upload_max_age_secs: u64,
+    pub upload_reap_interval_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
+            data_dir: PathBuf::from("./wharf-data"),
+            log: "info".into(),
+            max_manifest_bytes: 4 * 1024 * 1024,
+            max_blob_bytes: 64 * 1024 * 1024 * 1024,
+            chunk_min_length: 0,
+            automatic_mount: true,
+            upload_max_age_secs: 24 * 3600,
+            upload_reap_interval_secs: 600,
+        }
+    }
+}
+
+/// The commented default configuration `wharf config print-default` prints.
+pub const DEFAULT_TOML: &str = r#"# wharf.toml — every setting, with its default.
+# Precedence: these defaults < this file < WHARF_<NAME> environment variables
+# (e.g. WHARF_LISTEN) < command-line flags (e.g. --listen).
+
+# Address to serve on. Authentication arrives in a later release: keep the
+# registry on loopback until then.
+listen = "127.0.0.1:5000"
+
+# Where the embedded metadata database (wharf.db) and blobs live.
+data_dir = "./wharf-data"
+
+# Log filter (tracing env-filter syntax), e.g. "info" or "wharf=debug".
+log = "info"
+
+# Largest manifest accepted; larger PUTs get 413.
+max_manifest_bytes = 4194304
+
+# Largest blob accepted; enforced while streaming.
+max_blob_bytes = 68719476736
+
+# OCI-Chunk-Min-Length advertised to clients (0: not advertised).
+chunk_min_length = 0
+
+# Mount blobs known elsewhere in the registry when a mount request has no
+# `from` (anonymous mount).
+automatic_mount = true
+
+# Upload sessions idle for longer than this are removed.
+upload_max_age_secs = 86400
+
+# How often abandoned uploads are looked for.
+upload_reap_interval_secs = 600
+"#;
+
+/// Why a configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, std::io::Error),
+    #[error("invalid configuration in {0}: {1}")]
+    Parse(String, toml::de::Error),
+}
+
+impl Config {
+    /// Defaults overlaid with the file at `path` (if `required` is false, a
+    /// missing file just means defaults).
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Config::default()),
+            Err(e) => return Err(ConfigError::Read(path.display().to_string(), e)),
+        };
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.display().to_string(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_default_is_the_default() {
+        let parsed: Config = toml::from_str(DEFAULT_TOML).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+    }
+}

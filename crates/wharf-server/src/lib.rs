@@ -1,0 +1,74 @@
+//! Composition root: builds every service from a [`Config`], declares all
+//! routes in one place ([`routes`]) and runs the server until shutdown.
+//! The storage backends are chosen here, once.
+
+mod admin;
+pub mod config;
+mod routes;
+mod tasks;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use wharf_blob::BlobStore;
+use wharf_meta::Meta;
+use wharf_oci::{Registry, RegistryConfig};
+
+pub use config::Config;
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot open the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Meta(#[from] wharf_meta::MetaError),
+    #[error("server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Everything a request handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+}
+
+/// Opens storage as configured and returns the application state.
+pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
+    let dir = &config.data_dir;
+    let err = |e| ServerError::DataDir(dir.display().to_string(), e);
+    tokio::fs::create_dir_all(dir).await.map_err(err)?;
+    let meta = Meta::open_sqlite(&dir.join("wharf.db")).await?;
+    let blobs = Arc::new(BlobStore::open(dir).await.map_err(err)?);
+    let registry = Arc::new(Registry::new(
+        meta,
+        blobs,
+        RegistryConfig {
+            max_manifest_bytes: config.max_manifest_bytes,
+            max_blob_bytes: config.max_blob_bytes,
+            chunk_min_length: config.chunk_min_length,
+            automatic_mount: config.automatic_mount,
+        },
+    ));
+    Ok(AppState { registry })
+}
+
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight
+/// requests finish.
+pub async fn launch(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let state = open_state(&config).await?;
+    let reaper = tokio::spawn(tasks::reap_uploads(
+        state.registry.clone(),
+        config.upload_max_age_secs,
+        config.upload_reap_interval_secs,
+    ));
+    let app = routes::router(state);
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    reaper.abort();
+    result.map_err(ServerError::Serve)
+}

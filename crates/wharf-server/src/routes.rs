@@ -1,0 +1,35 @@
+//! Every route of the server, declared in one place.
+
+use axum::routing::{any, get, post};
+use axum::Router;
+use http::StatusCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use wharf_oci::api::dispatch;
+
+use crate::{admin, AppState};
+
+pub(crate) fn router(state: AppState) -> Router {
+    let oci = Router::new()
+        .route("/v2", any(dispatch))
+        .route("/v2/", any(dispatch))
+        .route("/v2/{*rest}", any(dispatch))
+        .with_state(state.registry.clone());
+    let admin = Router::new().route("/api/v1/tags", post(admin::create_tag)).with_state(state.clone());
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .merge(oci)
+        .merge(admin)
+        .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::DEBUG)))
+        .layer(CatchPanicLayer::new())
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (StatusCode, &'static str) {
+    match state.registry.meta().ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "metadata database unavailable"),
+    }
+}

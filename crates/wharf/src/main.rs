@@ -1,0 +1,164 @@
+//! The `wharf` command line: `serve`, `config print-default`, `tag`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use wharf_server::config::{Config, DEFAULT_TOML};
+
+#[derive(Parser)]
+#[command(name = "wharf", version, about = "One registry for container images and Python packages")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the registry server.
+    Serve(ServeArgs),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Point a tag at an existing manifest without moving layers (promotion):
+    /// `wharf tag group/app:test group/app:prod`.
+    Tag {
+        /// `<repo>:<tag>` or `<repo>@<digest>`.
+        source: String,
+        /// `<repo>:<tag>`.
+        target: String,
+        /// The Wharf server to talk to.
+        #[arg(long, env = "WHARF_URL", default_value = "http://127.0.0.1:5000")]
+        server: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented wharf.toml with every default.
+    PrintDefault,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Configuration file (default: ./wharf.toml when it exists).
+    #[arg(long, env = "WHARF_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "WHARF_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Data directory (metadata database and blobs).
+    #[arg(long, env = "WHARF_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `wharf=debug`.
+    #[arg(long, env = "WHARF_LOG")]
+    log: Option<String>,
+    #[arg(long, env = "WHARF_MAX_MANIFEST_BYTES")]
+    max_manifest_bytes: Option<usize>,
+    #[arg(long, env = "WHARF_MAX_BLOB_BYTES")]
+    max_blob_bytes: Option<u64>,
+    #[arg(long, env = "WHARF_CHUNK_MIN_LENGTH")]
+    chunk_min_length: Option<u64>,
+    #[arg(long, env = "WHARF_AUTOMATIC_MOUNT")]
+    automatic_mount: Option<bool>,
+    #[arg(long, env = "WHARF_UPLOAD_MAX_AGE_SECS")]
+    upload_max_age_secs: Option<u64>,
+    #[arg(long, env = "WHARF_UPLOAD_REAP_INTERVAL_SECS")]
+    upload_reap_interval_secs: Option<u64>,
+}
+
+impl ServeArgs {
+    /// Defaults < file < environment/flags (clap gives flags precedence over env).
+    fn into_config(self) -> Result<Config> {
+        let mut c = match &self.config {
+            Some(path) => Config::load(path, true)?,
+            None => Config::load(&PathBuf::from("wharf.toml"), false)?,
+        };
+        macro_rules! overlay {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { c.$f = v; } )* };
+        }
+        overlay!(
+            listen,
+            data_dir,
+            log,
+            max_manifest_bytes,
+            max_blob_bytes,
+            chunk_min_length,
+            automatic_mount,
+            upload_max_age_secs,
+            upload_reap_interval_secs
+        );
+        Ok(c)
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Config(ConfigCommand::PrintDefault) => {
+            print!("{DEFAULT_TOML}");
+            Ok(())
+        }
+        Command::Serve(args) => serve(args.into_config()?),
+        Command::Tag { source, target, server } => tag(&server, &source, &target),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn serve(config: Config) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
+        .with_writer(std::io::stderr)
+        .init();
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to learn the port (listen on :0).
+        println!("wharf listening on http://{addr}");
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "wharf started");
+        wharf_server::launch(config, listener, shutdown_signal()).await?;
+        tracing::info!("wharf stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn tag(server: &str, source: &str, target: &str) -> Result<()> {
+    runtime()?.block_on(async {
+        let url = format!("{}/api/v1/tags", server.trim_end_matches('/'));
+        let resp = reqwest::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({ "source": source, "target": target }))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{}", body.get("error").and_then(|e| e.as_str()).unwrap_or("request failed"));
+        }
+        println!("{target} -> {}", body.get("digest").and_then(|d| d.as_str()).unwrap_or("?"));
+        Ok(())
+    })
+}

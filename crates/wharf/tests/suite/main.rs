@@ -1,0 +1,11 @@
+//! The one integration test binary: the OCI conformance workflows ported to
+//! Rust, durability tests (restart, kill -9) and end-to-end tests with real
+//! clients, all against the built `wharf` binary.
+
+mod common;
+mod conformance_discovery;
+mod conformance_management;
+mod conformance_pull;
+mod conformance_push;
+mod durability;
+mod promote;
