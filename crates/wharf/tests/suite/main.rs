@@ -2,6 +2,7 @@
 //! Rust, durability tests (restart, kill -9) and end-to-end tests with real
 //! clients, all against the built `wharf` binary.
 
+mod clients_docker;
 mod common;
 mod conformance_discovery;
 mod conformance_management;
