@@ -25,8 +25,14 @@ die() { echo "install-test-deps: ERROR: $*" >&2; exit 1; }
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${WHARF_VENV:-$REPO_ROOT/.venv}"
 PYTHON="${WHARF_PYTHON:-python3}"
-LOG="$(mktemp -t wharf-install-deps.XXXXXX.log)"
-trap 'rm -f "$LOG"' EXIT
+LOG=""          # created only when something has to be installed
+created_policy=0
+cleanup() {
+    if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+    if [ -n "$LOG" ]; then rm -f "$LOG"; fi
+}
+trap cleanup EXIT
+newlog() { [ -n "$LOG" ] || LOG="$(mktemp -t wharf-install-deps.XXXXXX.log)"; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
 
@@ -44,15 +50,13 @@ apt_summary="apt: all present"
 if [ "${#apt_missing[@]}" -gt 0 ]; then
     # Never let package postinst scripts start daemons (docker, podman,
     # docker-registry): we start our own with our own sockets/ports.
-    created_policy=0
+    # (Without it, invoke-rc.d fails here: "could not determine current runlevel".)
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
         chmod +x /usr/sbin/policy-rc.d
         created_policy=1
     fi
-    cleanup_policy() { [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d; rm -f "$LOG"; }
-    trap cleanup_policy EXIT
-
+    newlog
     t0=$SECONDS
     if ! apt-get update -qq >"$LOG" 2>&1; then
         cat "$LOG" >&2; die "apt-get update failed"
@@ -84,6 +88,7 @@ venv_ok() {
 
 py_summary="venv: all present"
 if ! venv_ok; then
+    newlog
     t0=$SECONDS
     if [ ! -x "$VENV/bin/python" ]; then
         command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set WHARF_PYTHON)"

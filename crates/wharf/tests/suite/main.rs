@@ -3,6 +3,7 @@
 //! clients, all against the built `wharf` binary.
 
 mod clients_docker;
+mod clients_oci_tools;
 mod common;
 mod conformance_discovery;
 mod conformance_management;
