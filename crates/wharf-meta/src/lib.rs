@@ -3,6 +3,7 @@
 //! manifest with its tags, a delete with its tags) is one transaction.
 
 mod oci;
+mod pypi;
 mod schema;
 mod uploads;
 
@@ -14,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use oci::{ManifestRow, NewManifest, ReferrerRow};
+pub use pypi::{FileSelector, NewPackageFile, PackageFile};
 
 /// A metadata error: always a storage problem, never a user error.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,8 @@
 
 use sqlx::SqlitePool;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE repos (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -55,7 +56,36 @@ CREATE TABLE uploads (
     updated_at  INTEGER NOT NULL
 );
 CREATE INDEX uploads_updated ON uploads (updated_at);
-"#];
+"#,
+    r#"
+CREATE TABLE pypi_projects (
+    namespace   TEXT NOT NULL,
+    project     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    PRIMARY KEY (namespace, project)
+) WITHOUT ROWID;
+CREATE INDEX pypi_projects_project ON pypi_projects (project);
+CREATE TABLE pypi_files (
+    id              INTEGER PRIMARY KEY,
+    namespace       TEXT NOT NULL,
+    project         TEXT NOT NULL,
+    version         TEXT NOT NULL,
+    filename        TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    blake2_256      TEXT NOT NULL,
+    md5             TEXT NOT NULL,
+    size            INTEGER NOT NULL,
+    requires_python TEXT,
+    metadata_sha256 TEXT,
+    upload_time     INTEGER NOT NULL,
+    yanked          INTEGER NOT NULL DEFAULT 0,
+    yanked_reason   TEXT,
+    deleted         INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (namespace, filename)
+);
+CREATE INDEX pypi_files_project ON pypi_files (project, namespace);
+"#,
+];
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)").execute(pool).await?;

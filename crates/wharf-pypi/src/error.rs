@@ -1,0 +1,117 @@
+//! The one error type of the Python index core.
+//!
+//! `Display` is the plain-text reason that twine, uv and poetry print, so the
+//! server can put it both into the HTTP reason phrase and the body unchanged.
+//! Nothing here knows about HTTP status codes; [`PypiError::is_client_error`]
+//! tells the server whether the fault lies with the upload (400) or with us.
+
+use std::io;
+
+/// Everything that can go wrong while validating or reading a distribution.
+#[derive(Debug, thiserror::Error)]
+pub enum PypiError {
+    /// The project name does not follow the PEP 508 name grammar.
+    #[error("'{name}' is an invalid value for Name. Error: {reason}")]
+    InvalidName { name: String, reason: String },
+
+    /// The version is not a valid PEP 440 version.
+    #[error("'{version}' is an invalid value for Version. Error: {reason}")]
+    InvalidVersion { version: String, reason: String },
+
+    /// The filename contains forbidden characters or does not follow the
+    /// wheel / sdist naming rules.
+    #[error("Invalid filename: {0}")]
+    InvalidFilename(String),
+
+    /// The filename has an extension the index does not accept.
+    #[error("Invalid file extension: use .whl, .tar.gz or .zip (PEP 527, PEP 715); got '{0}'")]
+    InvalidExtension(String),
+
+    /// The archive is malformed or unsafe (traversal, links, duplicates, …).
+    #[error("Invalid distribution file: {0}")]
+    InvalidDistribution(String),
+
+    /// The archive exceeds one of the configured [`crate::Limits`].
+    #[error("Invalid distribution file: {0}")]
+    LimitExceeded(String),
+
+    /// The archive has no core metadata file where it must be.
+    #[error("Invalid distribution file: '{filename}' does not contain the required metadata file {path}")]
+    MissingMetadata { filename: String, path: String },
+
+    /// The core metadata itself cannot be parsed.
+    #[error("Invalid metadata: {0}")]
+    InvalidMetadata(String),
+
+    /// Metadata and filename disagree about the name or the version.
+    #[error("Invalid distribution file: metadata {field} '{metadata}' does not match filename '{filename}'")]
+    MetadataMismatch { field: &'static str, metadata: String, filename: String },
+
+    /// The same filename exists with different bytes. The prefix
+    /// `File already exists` is what poetry, pdm and old twine look for.
+    #[error("File already exists ('{filename}', with blake2_256 hash '{blake2_256}').")]
+    FileExists { filename: String, blake2_256: String },
+
+    /// The filename belonged to a file that was deleted; it is burnt.
+    #[error(
+        "This filename was previously used by a file that has since been deleted: '{0}'. Use a different version."
+    )]
+    FilenameReused(String),
+
+    /// A digest sent in the upload form does not match the content.
+    #[error("The {0} digest supplied does not match a digest calculated from the uploaded file.")]
+    DigestMismatch(&'static str),
+
+    /// `protocol_version` was not `1`.
+    #[error("Unknown protocol version.")]
+    UnknownProtocolVersion,
+
+    /// The repository refuses PEP 440 local versions (`1.0+cu121`).
+    #[error("Can't use PEP 440 local versions: '{0}'.")]
+    LocalVersionNotAllowed(String),
+
+    /// Reading the temp file failed: a server-side fault.
+    #[error("I/O error while reading the distribution: {0}")]
+    Io(#[from] io::Error),
+}
+
+impl PypiError {
+    /// `true` when the upload is at fault (answer 400), `false` for server
+    /// faults (answer an opaque 500 and log the error).
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, PypiError::Io(_))
+    }
+
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        PypiError::InvalidDistribution(reason.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_the_twine_reason() {
+        let e = PypiError::FileExists { filename: "demo-1.0-py3-none-any.whl".into(), blake2_256: "abc".into() };
+        assert_eq!(e.to_string(), "File already exists ('demo-1.0-py3-none-any.whl', with blake2_256 hash 'abc').");
+        assert!(e.to_string().starts_with("File already exists"));
+        assert!(e.is_client_error());
+    }
+
+    #[test]
+    fn mismatch_message_names_both_sides() {
+        let e =
+            PypiError::MetadataMismatch { field: "name", metadata: "other".into(), filename: "demo-1.0.tar.gz".into() };
+        assert_eq!(
+            e.to_string(),
+            "Invalid distribution file: metadata name 'other' does not match filename 'demo-1.0.tar.gz'"
+        );
+    }
+
+    #[test]
+    fn io_is_a_server_error() {
+        let e = PypiError::from(io::Error::other("disk"));
+        assert!(!e.is_client_error());
+    }
+}

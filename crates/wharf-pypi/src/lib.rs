@@ -1,0 +1,52 @@
+//! The pure core of Wharf's Python package index.
+//!
+//! No HTTP framework, no database, no blob store: only the protocol rules,
+//! so `wharf-server` can wire them to axum and storage. Modules:
+//!
+//! * [`name`] — PEP 503 normalization and the project-name grammar
+//! * [`version`] — PEP 440 parsing, normalization and ordering
+//! * [`filename`] — wheel and sdist filenames
+//! * [`metadata`] — core metadata (`METADATA` / `PKG-INFO`) parsing
+//! * [`archive`] — safe extraction of core metadata from an uploaded file
+//! * [`mod@negotiate`] — PEP 691 content negotiation
+//! * [`render`] — PEP 503 HTML and PEP 691 JSON pages
+//! * [`error`] — [`PypiError`], whose text is what twine prints
+//!
+//! An upload: [`parse_filename`] → stream to a temp file → [`extract_metadata`]
+//! (returns the raw `.metadata` bytes and the parsed [`CoreMetadata`]). A read:
+//! [`parse_format_param`] / [`negotiate`] → [`render_project`] or
+//! [`RootIndexWriter`], with `Content-Type` from [`SimpleFormat::content_type`].
+//!
+//! ```
+//! use wharf_pypi::{negotiate, render_project, ProjectPage, SimpleFormat, Version};
+//!
+//! let format = negotiate(Some("application/vnd.pypi.simple.v1+json, */*;q=0.1")).unwrap();
+//! assert_eq!(format, SimpleFormat::JsonV1);
+//! let page = ProjectPage {
+//!     name: "demo-pkg".into(),
+//!     versions: vec![Version::parse("1.0").unwrap()],
+//!     ..ProjectPage::default()
+//! };
+//! assert!(render_project(format, &page).starts_with(r#"{"meta":{"api-version":"1.4"}"#));
+//! ```
+
+pub mod archive;
+pub mod error;
+pub mod filename;
+pub mod metadata;
+pub mod name;
+pub mod negotiate;
+pub mod render;
+pub mod version;
+
+pub use archive::{extract_metadata, Limits};
+pub use error::PypiError;
+pub use filename::{check_safe_filename, parse_filename, DistFilename, DistKind, WheelTags};
+pub use metadata::CoreMetadata;
+pub use name::{is_valid_project_name, normalize, validate_project_name, wheel_escape};
+pub use negotiate::{negotiate, parse_format_param, SimpleFormat};
+pub use render::{
+    format_upload_time, render_project, render_root, ProjectFile, ProjectPage, ProjectStatus, RootIndexWriter, Yanked,
+    API_VERSION,
+};
+pub use version::{LocalSegment, PreKind, Version};

@@ -1,0 +1,109 @@
+//! PEP 691 JSON (API 1.4: PEP 700 `versions`/`size`/`upload-time`,
+//! PEP 714 `core-metadata`, PEP 792 `project-status`). Serialized with
+//! serde_json from borrowed structs whose field order is the output order.
+//! Never emits the `dist-info-metadata` key (it crashes some pip releases).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{format_upload_time, ProjectPage, Yanked, API_VERSION};
+
+pub(super) const ROOT_FOOTER: &str = "]}";
+
+#[derive(Serialize)]
+struct Meta {
+    #[serde(rename = "api-version")]
+    api_version: &'static str,
+}
+
+const META: Meta = Meta { api_version: API_VERSION };
+
+pub(super) fn root_header() -> String {
+    format!("{{\"meta\":{},\"projects\":[", serde_json::to_string(&META).expect("static"))
+}
+
+pub(super) fn root_entry(name: &str, first: bool) -> String {
+    #[derive(Serialize)]
+    struct Entry<'a> {
+        name: &'a str,
+    }
+    let json = serde_json::to_string(&Entry { name }).expect("strings serialize");
+    if first {
+        json
+    } else {
+        format!(",{json}")
+    }
+}
+
+#[derive(Serialize)]
+struct Status<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum BoolOr<T> {
+    Bool(bool),
+    Value(T),
+}
+
+#[derive(Serialize)]
+struct File<'a> {
+    filename: &'a str,
+    url: &'a str,
+    hashes: BTreeMap<&'static str, &'a str>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<&'a str>,
+    size: u64,
+    #[serde(rename = "upload-time")]
+    upload_time: String,
+    yanked: BoolOr<&'a str>,
+    #[serde(rename = "core-metadata")]
+    core_metadata: BoolOr<BTreeMap<&'static str, &'a str>>,
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    meta: Meta,
+    name: &'a str,
+    #[serde(rename = "project-status")]
+    project_status: Status<'a>,
+    versions: Vec<String>,
+    files: Vec<File<'a>>,
+}
+
+/// The project page as PEP 691 JSON.
+pub fn project_json(page: &ProjectPage) -> String {
+    let files = page
+        .files
+        .iter()
+        .map(|f| File {
+            filename: &f.filename,
+            url: &f.url,
+            hashes: BTreeMap::from([("sha256", f.sha256.as_str())]),
+            requires_python: f.requires_python.as_deref(),
+            size: f.size,
+            upload_time: format_upload_time(f.upload_time_micros),
+            yanked: match (&f.yanked, f.yanked.reason()) {
+                (Yanked::No, _) => BoolOr::Bool(false),
+                (_, Some(r)) => BoolOr::Value(r),
+                (_, None) => BoolOr::Bool(true),
+            },
+            core_metadata: match &f.core_metadata_sha256 {
+                Some(h) => BoolOr::Value(BTreeMap::from([("sha256", h.as_str())])),
+                None => BoolOr::Bool(false),
+            },
+        })
+        .collect();
+    let doc = Page {
+        meta: META,
+        name: &page.name,
+        project_status: Status { status: page.status.as_str(), reason: page.status_reason.as_deref() },
+        versions: page.sorted_versions(),
+        files,
+    };
+    serde_json::to_string(&doc).expect("plain data serializes")
+}
