@@ -156,6 +156,25 @@ impl BlobStore {
         }
     }
 
+    /// Local path of an upload's bytes, for format checks that must read the
+    /// staged file (package archives) before it is committed.
+    pub fn upload_path(&self, id: &str) -> Option<std::path::PathBuf> {
+        key::upload(&self.root, id)
+    }
+
+    /// The SHA-256 of everything appended so far, when it was hashed while
+    /// streaming (always, unless the server restarted mid-upload).
+    pub async fn running_sha256(&self, id: &str) -> io::Result<Option<Digest>> {
+        let Some(len) = self.upload_len(id).await? else { return Ok(None) };
+        let lock = self.lock_for(id);
+        let state = lock.lock().await;
+        Ok(state
+            .running
+            .as_ref()
+            .filter(|r| r.len == len && r.hasher.algorithm() == Algorithm::Sha256)
+            .map(|r| r.hasher.clone().finish()))
+    }
+
     /// Drops an upload session's bytes.
     pub async fn delete_upload(&self, id: &str) -> io::Result<()> {
         let Some(path) = key::upload(&self.root, id) else { return Ok(()) };

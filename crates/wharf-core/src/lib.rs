@@ -5,6 +5,7 @@
 mod digest;
 mod name;
 pub mod policy;
+pub mod range;
 
 pub use digest::{Algorithm, Digest, DigestError, Hasher};
 pub use name::{NameError, Reference, ReferenceError, RepoName, Tag};

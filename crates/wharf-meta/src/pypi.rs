@@ -87,7 +87,8 @@ impl Meta {
     }
 
     /// Records a new file (or revives a deleted one with identical bytes).
-    pub async fn pypi_insert_file(&self, f: &NewPackageFile) -> Result<()> {
+    /// Returns false when another file already holds the name.
+    pub async fn pypi_insert_file(&self, f: &NewPackageFile) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
         sqlx::query("INSERT INTO pypi_projects (namespace, project, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(&f.namespace)
@@ -95,7 +96,7 @@ impl Meta {
             .bind(&f.name)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
+        let r = sqlx::query(
             "INSERT INTO pypi_files (namespace, project, version, filename, sha256, blake2_256, md5, size, \
              requires_python, metadata_sha256, upload_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (namespace, filename) DO UPDATE SET deleted = 0, yanked = 0, yanked_reason = NULL, \
@@ -115,7 +116,7 @@ impl Meta {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(r.rows_affected() > 0)
     }
 
     /// Live files of `project` in `namespace` and every namespace below it.
@@ -128,14 +129,15 @@ impl Meta {
         Ok(rows.iter().map(file_row).collect())
     }
 
-    /// Projects (normalized, display name) with live files in the tree, sorted.
-    pub async fn pypi_projects(&self, namespace: &str) -> Result<Vec<(String, String)>> {
+    /// Projects (normalized, display name) with live files in the tree,
+    /// sorted, after `after`, at most `limit` (keyset pagination).
+    pub async fn pypi_projects(&self, namespace: &str, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
         let sql = format!(
-            "SELECT project, MIN(name) FROM pypi_projects p WHERE {IN_TREE} AND EXISTS (SELECT 1 FROM pypi_files f \
-             WHERE f.namespace = p.namespace AND f.project = p.project AND f.deleted = 0) \
-             GROUP BY project ORDER BY project"
+            "SELECT project, MIN(name) FROM pypi_projects p WHERE {IN_TREE} AND project > ?2 AND EXISTS \
+             (SELECT 1 FROM pypi_files f WHERE f.namespace = p.namespace AND f.project = p.project AND f.deleted = 0) \
+             GROUP BY project ORDER BY project LIMIT ?3"
         );
-        let rows = sqlx::query(&sql).bind(namespace).fetch_all(self.pool()).await?;
+        let rows = sqlx::query(&sql).bind(namespace).bind(after).bind(limit).fetch_all(self.pool()).await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 

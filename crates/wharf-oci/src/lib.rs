@@ -7,7 +7,6 @@
 pub mod api;
 mod endpoint;
 mod error;
-mod range;
 pub mod service;
 
 pub use endpoint::Endpoint;

@@ -70,6 +70,26 @@ pub enum PypiError {
     #[error("Can't use PEP 440 local versions: '{0}'.")]
     LocalVersionNotAllowed(String),
 
+    /// The request itself is malformed (form fields, query, body).
+    #[error("{0}")]
+    BadRequest(String),
+
+    /// The upload exceeds the configured size limit.
+    #[error("File too large. Limit is {0} bytes.")]
+    TooLarge(u64),
+
+    /// No such project, file or index.
+    #[error("Not Found")]
+    NotFound,
+
+    /// No representation the client accepts (PEP 691).
+    #[error("Not Acceptable: this index serves application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html")]
+    NotAcceptable,
+
+    /// A storage fault; logged in full, answered opaquely.
+    #[error("Internal server error")]
+    Internal(String),
+
     /// Reading the temp file failed: a server-side fault.
     #[error("I/O error while reading the distribution: {0}")]
     Io(#[from] io::Error),
@@ -79,11 +99,23 @@ impl PypiError {
     /// `true` when the upload is at fault (answer 400), `false` for server
     /// faults (answer an opaque 500 and log the error).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, PypiError::Io(_))
+        !matches!(self, PypiError::Io(_) | PypiError::Internal(_))
+    }
+
+    /// A server-side fault: logs the cause, keeps it out of the response.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error in the package index");
+        PypiError::Internal(cause.to_string())
     }
 
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
         PypiError::InvalidDistribution(reason.into())
+    }
+}
+
+impl From<wharf_meta::MetaError> for PypiError {
+    fn from(e: wharf_meta::MetaError) -> Self {
+        PypiError::internal(e)
     }
 }
 

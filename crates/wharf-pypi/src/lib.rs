@@ -30,13 +30,16 @@
 //! assert!(render_project(format, &page).starts_with(r#"{"meta":{"api-version":"1.4"}"#));
 //! ```
 
+pub mod api;
 pub mod archive;
 pub mod error;
 pub mod filename;
 pub mod metadata;
 pub mod name;
+pub mod namespace;
 pub mod negotiate;
 pub mod render;
+pub mod service;
 pub mod version;
 
 pub use archive::{extract_metadata, Limits};
@@ -44,9 +47,11 @@ pub use error::PypiError;
 pub use filename::{check_safe_filename, parse_filename, DistFilename, DistKind, WheelTags};
 pub use metadata::CoreMetadata;
 pub use name::{is_valid_project_name, normalize, validate_project_name, wheel_escape};
+pub use namespace::{Endpoint, Namespace};
 pub use negotiate::{negotiate, parse_format_param, SimpleFormat};
 pub use render::{
     format_upload_time, render_project, render_root, ProjectFile, ProjectPage, ProjectStatus, RootIndexWriter, Yanked,
     API_VERSION,
 };
+pub use service::{IndexConfig, PackageIndex};
 pub use version::{LocalSegment, PreKind, Version};

@@ -50,3 +50,54 @@ pub(crate) async fn create_tag(State(state): State<AppState>, Json(req): Json<Ta
         Err(e) => (e.status, Json(json!({ "error": "internal server error" }))).into_response(),
     }
 }
+
+#[derive(Deserialize)]
+pub(crate) struct PackageRequest {
+    namespace: String,
+    project: String,
+    version: Option<String>,
+    filename: Option<String>,
+    reason: Option<String>,
+}
+
+fn pypi_result(r: Result<u64, wharf_pypi::PypiError>) -> Response {
+    match r {
+        Ok(n) => (StatusCode::OK, Json(json!({ "files": n }))).into_response(),
+        Err(wharf_pypi::PypiError::NotFound) => {
+            (StatusCode::NOT_FOUND, Json(json!({ "error": "no matching files" }))).into_response()
+        }
+        Err(e) if e.is_client_error() => bad(e.to_string()),
+        Err(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "error": "internal server error" }))).into_response()
+        }
+    }
+}
+
+async fn set_yanked(state: AppState, req: PackageRequest, yanked: bool) -> Response {
+    let Ok(ns) = req.namespace.parse::<wharf_pypi::Namespace>() else {
+        return bad(format!("invalid namespace {:?}", req.namespace));
+    };
+    let r = state
+        .index
+        .set_yanked(&ns, &req.project, req.version.as_deref(), req.filename.as_deref(), yanked, req.reason.as_deref())
+        .await;
+    pypi_result(r)
+}
+
+/// `POST /api/v1/pypi/yank`: yank a file, a release or a project (PEP 592).
+pub(crate) async fn yank(State(state): State<AppState>, Json(req): Json<PackageRequest>) -> Response {
+    set_yanked(state, req, true).await
+}
+
+/// `POST /api/v1/pypi/unyank`
+pub(crate) async fn unyank(State(state): State<AppState>, Json(req): Json<PackageRequest>) -> Response {
+    set_yanked(state, req, false).await
+}
+
+/// `POST /api/v1/pypi/delete`: delete a file, a release or a project.
+pub(crate) async fn delete_package(State(state): State<AppState>, Json(req): Json<PackageRequest>) -> Response {
+    let Ok(ns) = req.namespace.parse::<wharf_pypi::Namespace>() else {
+        return bad(format!("invalid namespace {:?}", req.namespace));
+    };
+    pypi_result(state.index.delete(&ns, &req.project, req.version.as_deref(), req.filename.as_deref()).await)
+}

@@ -20,6 +20,7 @@ pub struct Config {
     pub automatic_mount: bool,
     pub upload_max_age_secs: u64,
     pub upload_reap_interval_secs: u64,
+    pub max_package_bytes: u64,
 }
 
 impl Default for Config {
@@ -34,6 +35,7 @@ impl Default for Config {
             automatic_mount: true,
             upload_max_age_secs: 24 * 3600,
             upload_reap_interval_secs: 600,
+            max_package_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -71,6 +73,9 @@ upload_max_age_secs = 86400
 
 # How often abandoned uploads are looked for.
 upload_reap_interval_secs = 600
+
+# Largest Python package file accepted; enforced while streaming.
+max_package_bytes = 1073741824
 "#;
 
 /// Why a configuration file could not be used.

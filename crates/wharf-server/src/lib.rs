@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use wharf_blob::BlobStore;
 use wharf_meta::Meta;
 use wharf_oci::{Registry, RegistryConfig};
+use wharf_pypi::{IndexConfig, PackageIndex};
 
 pub use config::Config;
 
@@ -32,6 +33,7 @@ pub enum ServerError {
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Arc<Registry>,
+    pub index: Arc<PackageIndex>,
 }
 
 /// Opens storage as configured and returns the application state.
@@ -41,6 +43,11 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
     tokio::fs::create_dir_all(dir).await.map_err(err)?;
     let meta = Meta::open_sqlite(&dir.join("wharf.db")).await?;
     let blobs = Arc::new(BlobStore::open(dir).await.map_err(err)?);
+    let index = Arc::new(PackageIndex::new(
+        meta.clone(),
+        blobs.clone(),
+        IndexConfig { max_file_bytes: config.max_package_bytes, ..IndexConfig::default() },
+    ));
     let registry = Arc::new(Registry::new(
         meta,
         blobs,
@@ -51,7 +58,7 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
             automatic_mount: config.automatic_mount,
         },
     ));
-    Ok(AppState { registry })
+    Ok(AppState { registry, index })
 }
 
 /// Serves on `listener` until `shutdown` resolves, then lets in-flight

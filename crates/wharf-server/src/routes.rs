@@ -16,12 +16,19 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/v2/", any(dispatch))
         .route("/v2/{*rest}", any(dispatch))
         .with_state(state.registry.clone());
-    let admin = Router::new().route("/api/v1/tags", post(admin::create_tag)).with_state(state.clone());
+    let pypi = Router::new().route("/pypi/{*rest}", any(wharf_pypi::api::dispatch)).with_state(state.index.clone());
+    let admin = Router::new()
+        .route("/api/v1/tags", post(admin::create_tag))
+        .route("/api/v1/pypi/yank", post(admin::yank))
+        .route("/api/v1/pypi/unyank", post(admin::unyank))
+        .route("/api/v1/pypi/delete", post(admin::delete_package))
+        .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .with_state(state)
         .merge(oci)
+        .merge(pypi)
         .merge(admin)
         .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::DEBUG)))
         .layer(CatchPanicLayer::new())

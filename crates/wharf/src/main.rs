@@ -1,4 +1,4 @@
-//! The `wharf` command line: `serve`, `config print-default`, `tag`.
+//! The `wharf` command line: `serve`, `config print-default`, `tag`, `pypi`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Run the registry server.
     Serve(ServeArgs),
+    /// Manage Python packages: yank, unyank, delete.
+    #[command(subcommand)]
+    Pypi(PypiCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -31,6 +34,46 @@ enum Command {
         /// The Wharf server to talk to.
         #[arg(long, env = "WHARF_URL", default_value = "http://127.0.0.1:5000")]
         server: String,
+    },
+}
+
+/// Which files of a project a package command applies to.
+#[derive(Args)]
+struct PackageTarget {
+    /// The index namespace, e.g. `team/app`.
+    namespace: String,
+    /// The project name.
+    project: String,
+    /// Only this release.
+    #[arg(long, conflicts_with = "file")]
+    version: Option<String>,
+    /// Only this file.
+    #[arg(long)]
+    file: Option<String>,
+    /// The Wharf server to talk to.
+    #[arg(long, env = "WHARF_URL", default_value = "http://127.0.0.1:5000")]
+    server: String,
+}
+
+#[derive(Subcommand)]
+enum PypiCommand {
+    /// Yank a file, a release or a whole project (PEP 592).
+    Yank {
+        #[command(flatten)]
+        target: PackageTarget,
+        /// Why (shown by installers).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Undo a yank.
+    Unyank {
+        #[command(flatten)]
+        target: PackageTarget,
+    },
+    /// Delete a file, a release or a project; deleted filenames are never reused.
+    Delete {
+        #[command(flatten)]
+        target: PackageTarget,
     },
 }
 
@@ -66,6 +109,8 @@ struct ServeArgs {
     upload_max_age_secs: Option<u64>,
     #[arg(long, env = "WHARF_UPLOAD_REAP_INTERVAL_SECS")]
     upload_reap_interval_secs: Option<u64>,
+    #[arg(long, env = "WHARF_MAX_PACKAGE_BYTES")]
+    max_package_bytes: Option<u64>,
 }
 
 impl ServeArgs {
@@ -87,7 +132,8 @@ impl ServeArgs {
             chunk_min_length,
             automatic_mount,
             upload_max_age_secs,
-            upload_reap_interval_secs
+            upload_reap_interval_secs,
+            max_package_bytes
         );
         Ok(c)
     }
@@ -102,6 +148,7 @@ fn main() -> Result<()> {
         }
         Command::Serve(args) => serve(args.into_config()?),
         Command::Tag { source, target, server } => tag(&server, &source, &target),
+        Command::Pypi(cmd) => pypi(cmd),
     }
 }
 
@@ -144,12 +191,13 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-fn tag(server: &str, source: &str, target: &str) -> Result<()> {
+/// POSTs JSON to the admin API; returns the JSON answer or the error it gives.
+fn admin_post(server: &str, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
     runtime()?.block_on(async {
-        let url = format!("{}/api/v1/tags", server.trim_end_matches('/'));
+        let url = format!("{}{path}", server.trim_end_matches('/'));
         let resp = reqwest::Client::new()
             .post(&url)
-            .json(&serde_json::json!({ "source": source, "target": target }))
+            .json(&body)
             .send()
             .await
             .with_context(|| format!("cannot reach {url}"))?;
@@ -158,7 +206,26 @@ fn tag(server: &str, source: &str, target: &str) -> Result<()> {
         if !status.is_success() {
             bail!("{}", body.get("error").and_then(|e| e.as_str()).unwrap_or("request failed"));
         }
-        println!("{target} -> {}", body.get("digest").and_then(|d| d.as_str()).unwrap_or("?"));
-        Ok(())
+        Ok(body)
     })
+}
+
+fn tag(server: &str, source: &str, target: &str) -> Result<()> {
+    let body = admin_post(server, "/api/v1/tags", serde_json::json!({ "source": source, "target": target }))?;
+    println!("{target} -> {}", body.get("digest").and_then(|d| d.as_str()).unwrap_or("?"));
+    Ok(())
+}
+
+fn pypi(cmd: PypiCommand) -> Result<()> {
+    let (path, t, reason) = match cmd {
+        PypiCommand::Yank { target, reason } => ("/api/v1/pypi/yank", target, reason),
+        PypiCommand::Unyank { target } => ("/api/v1/pypi/unyank", target, None),
+        PypiCommand::Delete { target } => ("/api/v1/pypi/delete", target, None),
+    };
+    let body = serde_json::json!({
+        "namespace": t.namespace, "project": t.project, "version": t.version, "filename": t.file, "reason": reason,
+    });
+    let answer = admin_post(&t.server, path, body)?;
+    println!("{} file(s) changed", answer.get("files").and_then(|n| n.as_u64()).unwrap_or(0));
+    Ok(())
 }

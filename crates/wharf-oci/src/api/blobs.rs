@@ -8,8 +8,8 @@ use wharf_core::{Digest, RepoName};
 
 use super::{header_str, respond};
 use crate::error::{Code, OciError, Result};
-use crate::range::{self, ByteRange};
 use crate::service::Registry;
+use wharf_core::range::{self, ByteRange};
 
 const READ_BUF: usize = 256 * 1024;
 

@@ -44,6 +44,9 @@ pub fn project_html(page: &ProjectPage) -> String {
     if let Some(reason) = &page.status_reason {
         meta.push_str(&format!("    <meta name=\"pypi:project-status-reason\" content=\"{}\">\n", escape_html(reason)));
     }
+    for c in &page.conflicts {
+        meta.push_str(&format!("    <meta name=\"wharf:conflict\" content=\"{}\">\n", escape_html(c)));
+    }
     let title = format!("Links for {}", page.name);
     let mut out = head(&title, &meta);
     out.push_str(&format!("    <h1>{}</h1>\n", escape_html(&title)));

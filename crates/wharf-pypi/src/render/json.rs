@@ -73,6 +73,10 @@ struct Page<'a> {
     project_status: Status<'a>,
     versions: Vec<String>,
     files: Vec<File<'a>>,
+    /// Private (leading underscore, PEP 691): filenames withheld because of
+    /// conflicting content in a group index.
+    #[serde(rename = "_wharf-conflicts", skip_serializing_if = "<[String]>::is_empty")]
+    conflicts: &'a [String],
 }
 
 /// The project page as PEP 691 JSON.
@@ -104,6 +108,7 @@ pub fn project_json(page: &ProjectPage) -> String {
         project_status: Status { status: page.status.as_str(), reason: page.status_reason.as_deref() },
         versions: page.sorted_versions(),
         files,
+        conflicts: &page.conflicts,
     };
     serde_json::to_string(&doc).expect("plain data serializes")
 }

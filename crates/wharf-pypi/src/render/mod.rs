@@ -82,6 +82,9 @@ pub struct ProjectPage {
     /// Every version of the project; sorted (PEP 440) and deduplicated here.
     pub versions: Vec<Version>,
     pub files: Vec<ProjectFile>,
+    /// Filenames left out because two namespaces of a group index hold
+    /// different bytes under that name (reported, never silently shadowed).
+    pub conflicts: Vec<String>,
 }
 
 impl ProjectPage {

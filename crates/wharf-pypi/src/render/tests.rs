@@ -44,6 +44,7 @@ fn page() -> ProjectPage {
                 core_metadata_sha256: None,
             },
         ],
+        conflicts: vec![],
     }
 }
 

@@ -1,4 +1,5 @@
-//! `Range: bytes=…` on blob GETs (single ranges only).
+//! `Range: bytes=…` requests on stored files (single ranges only), shared by
+//! blob GETs and package file GETs.
 
 /// Outcome of reading a `Range` header against a blob of `size` bytes.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,0 +1,66 @@
+//! The legacy upload API: `POST` a multipart form with `:action=file_upload`
+//! and a `content` file part (twine, uv, poetry, hatch, flit, pdm).
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::request::Parts;
+use http::StatusCode;
+
+use crate::service::UploadOutcome;
+use crate::{Namespace, PackageIndex, PypiError};
+
+/// Total bytes of the non-file form fields (descriptions can be long).
+const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
+
+fn bad(e: impl std::fmt::Display) -> PypiError {
+    PypiError::BadRequest(format!("Invalid upload form: {e}"))
+}
+
+pub(crate) async fn upload_file(
+    index: &PackageIndex,
+    ns: &Namespace,
+    req: &Parts,
+    body: Body,
+) -> Result<Response, PypiError> {
+    let ct = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let boundary = multer::parse_boundary(ct).map_err(|_| bad("expected multipart/form-data"))?;
+    let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut staged = None;
+    let mut text_bytes = 0usize;
+    let result = async {
+        while let Some(mut field) = form.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or("").to_string();
+            if name == "content" {
+                if staged.is_some() {
+                    return Err(bad("more than one content part"));
+                }
+                let filename = field.file_name().ok_or_else(|| bad("the content part has no filename"))?.to_string();
+                staged = Some(index.stage(filename, &mut field).await?);
+                continue;
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                text_bytes += chunk.len();
+                if text_bytes > MAX_TEXT_BYTES {
+                    return Err(bad("form fields too large"));
+                }
+                value.extend_from_slice(&chunk);
+            }
+            fields.entry(name).or_insert_with(|| String::from_utf8_lossy(&value).into_owned());
+        }
+        let staged = staged.as_ref().ok_or_else(|| bad("missing the content file part"))?;
+        index.publish(ns, staged, &fields).await
+    }
+    .await;
+    if let Some(s) = &staged {
+        if !matches!(result, Ok(UploadOutcome::Created)) {
+            index.discard(s).await;
+        }
+    }
+    let mut r = Response::new(Body::from("OK\n"));
+    *r.status_mut() = StatusCode::OK;
+    result.map(|_| r)
+}

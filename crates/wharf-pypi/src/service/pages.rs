@@ -1,0 +1,57 @@
+//! Simple-API pages and file lookups, built from indexed metadata (never a
+//! directory scan).
+
+use wharf_meta::PackageFile;
+
+use super::PackageIndex;
+use crate::{Namespace, ProjectFile, ProjectPage, PypiError, Version, Yanked};
+
+/// Rows per query when streaming the root page.
+pub const ROOT_PAGE_ROWS: i64 = 2000;
+
+impl PackageIndex {
+    /// The page of a (normalized) project across the namespace tree.
+    pub async fn project_page(&self, ns: &Namespace, project: &str) -> Result<Option<ProjectPage>, PypiError> {
+        let rows = self.meta.pypi_project_files(ns.as_str(), project).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut page = ProjectPage { name: project.to_string(), ..ProjectPage::default() };
+        let mut i = 0;
+        while i < rows.len() {
+            let same: Vec<&PackageFile> = rows[i..].iter().take_while(|r| r.filename == rows[i].filename).collect();
+            i += same.len();
+            if same.iter().any(|r| r.sha256 != same[0].sha256) {
+                tracing::warn!(namespace = %ns, filename = %same[0].filename, "conflicting files in group index");
+                page.conflicts.push(same[0].filename.clone());
+                continue;
+            }
+            let f = same[0];
+            if let Ok(v) = Version::parse(&f.version) {
+                page.versions.push(v);
+            }
+            page.files.push(ProjectFile {
+                filename: f.filename.clone(),
+                url: format!("../../files/{}/{}", f.sha256, f.filename),
+                sha256: f.sha256.clone(),
+                size: f.size as u64,
+                upload_time_micros: f.upload_time,
+                requires_python: f.requires_python.clone(),
+                yanked: if f.yanked { Yanked::Yes(f.yanked_reason.clone()) } else { Yanked::No },
+                core_metadata_sha256: f.metadata_sha256.clone(),
+            });
+        }
+        Ok(Some(page))
+    }
+
+    /// One batch of the root page: display names after `after`, sorted by
+    /// normalized name. Empty when done.
+    pub async fn project_names(&self, ns: &Namespace, after: &str) -> Result<Vec<(String, String)>, PypiError> {
+        Ok(self.meta.pypi_projects(ns.as_str(), after, ROOT_PAGE_ROWS).await?)
+    }
+
+    /// A live file of the tree by content and name.
+    pub async fn find_file(&self, ns: &Namespace, sha256: &str, filename: &str) -> Result<PackageFile, PypiError> {
+        self.meta.pypi_file_in_tree(ns.as_str(), sha256, filename).await?.ok_or(PypiError::NotFound)
+    }
+}

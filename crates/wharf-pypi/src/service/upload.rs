@@ -1,0 +1,171 @@
+//! An upload: stream the `content` part into a staged blob while hashing,
+//! then check the archive, the digests and PyPI's duplicate rules, and only
+//! then publish the blob and record the file.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use blake2::digest::consts::U32;
+use blake2::Blake2b;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use md5::{Digest as _, Md5};
+use wharf_blob::{AppendError, CommitError};
+use wharf_core::Digest;
+use wharf_meta::NewPackageFile;
+
+use super::PackageIndex;
+use crate::{extract_metadata, normalize, parse_filename, DistKind, Namespace, PypiError};
+
+/// A `content` part streamed to storage but not yet visible.
+pub struct Staged {
+    pub upload_id: String,
+    pub filename: String,
+    pub md5: String,
+    pub blake2_256: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum UploadOutcome {
+    /// A new file was published.
+    Created,
+    /// The identical file was already there: a no-op, like PyPI.
+    Unchanged,
+}
+
+type Hashers = Arc<Mutex<(Md5, Blake2b<U32>)>>;
+
+impl PackageIndex {
+    /// Streams a file part into a new staged upload, computing md5 and
+    /// blake2b-256 on the way (SHA-256 is computed by the blob store).
+    pub async fn stage<S, E>(&self, filename: String, body: S) -> Result<Staged, PypiError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let upload_id = uuid::Uuid::new_v4().to_string();
+        self.blobs.create_upload(&upload_id).await?;
+        let hashers: Hashers = Arc::new(Mutex::new((Md5::new(), Blake2b::<U32>::new())));
+        let h = hashers.clone();
+        let hashed = body.map(move |chunk| {
+            if let Ok(c) = &chunk {
+                let mut g = h.lock().expect("hasher lock");
+                g.0.update(c);
+                g.1.update(c);
+            }
+            chunk
+        });
+        let appended = self.blobs.append(&upload_id, None, self.config.max_file_bytes, hashed).await;
+        if let Err(e) = appended {
+            let _ = self.blobs.delete_upload(&upload_id).await;
+            return Err(match e {
+                AppendError::TooLarge(n) => PypiError::TooLarge(n),
+                AppendError::Body(m) => PypiError::BadRequest(format!("Error reading the upload: {m}")),
+                other => PypiError::internal(other),
+            });
+        }
+        let (md5, blake) = Arc::try_unwrap(hashers).expect("stream consumed").into_inner().expect("hasher lock");
+        Ok(Staged { upload_id, filename, md5: hex::encode(md5.finalize()), blake2_256: hex::encode(blake.finalize()) })
+    }
+
+    /// Drops a staged upload that will not be published.
+    pub async fn discard(&self, staged: &Staged) {
+        let _ = self.blobs.delete_upload(&staged.upload_id).await;
+    }
+
+    /// Validates and publishes a staged file. `form` holds the text fields.
+    pub async fn publish(
+        &self,
+        ns: &Namespace,
+        staged: &Staged,
+        form: &HashMap<String, String>,
+    ) -> Result<UploadOutcome, PypiError> {
+        let field = |k: &str| form.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+        match field(":action") {
+            Some("file_upload") => {}
+            other => return Err(PypiError::BadRequest(format!("Unsupported :action {:?}.", other.unwrap_or("")))),
+        }
+        if field("protocol_version").is_some_and(|v| v != "1") {
+            return Err(PypiError::UnknownProtocolVersion);
+        }
+        let fname = parse_filename(&staged.filename)?;
+        let path = self.blobs.upload_path(&staged.upload_id).ok_or_else(|| PypiError::internal("bad upload id"))?;
+        let limits = self.config.limits.clone();
+        let f2 = fname.clone();
+        let (raw_metadata, metadata) = tokio::task::spawn_blocking(move || extract_metadata(&path, &f2, &limits))
+            .await
+            .map_err(PypiError::internal)??;
+        let sha256 = self
+            .blobs
+            .running_sha256(&staged.upload_id)
+            .await?
+            .ok_or_else(|| PypiError::internal("staged upload lost its hash"))?;
+        let sent = [
+            ("sha256", field("sha256_digest"), sha256.hex()),
+            ("md5", field("md5_digest"), staged.md5.as_str()),
+            ("blake2_256", field("blake2_256_digest"), staged.blake2_256.as_str()),
+        ];
+        if sent.iter().all(|(_, v, _)| v.is_none()) {
+            return Err(PypiError::BadRequest("Include at least one message digest.".into()));
+        }
+        for (name, given, actual) in sent {
+            if given.is_some_and(|g| !g.eq_ignore_ascii_case(actual)) {
+                return Err(PypiError::DigestMismatch(name));
+            }
+        }
+        if let Some(existing) = self.meta.pypi_file(ns.as_str(), &staged.filename).await? {
+            match (existing.sha256 == sha256.hex(), existing.deleted) {
+                (true, false) => return Ok(UploadOutcome::Unchanged),
+                (false, true) => return Err(PypiError::FilenameReused(staged.filename.clone())),
+                (false, false) => {
+                    return Err(PypiError::FileExists {
+                        filename: staged.filename.clone(),
+                        blake2_256: existing.blake2_256,
+                    })
+                }
+                (true, true) => {} // identical bytes revive the deleted file
+            }
+        }
+        let size = self.blobs.commit(&staged.upload_id, &sha256).await.map_err(|e| match e {
+            CommitError::DigestMismatch { .. } | CommitError::UnknownUpload | CommitError::Io(_) => {
+                PypiError::internal(e)
+            }
+        })?;
+        // Like PyPI, only wheels advertise PEP 658 metadata: an sdist's
+        // PKG-INFO may declare fields that are computed at build time.
+        let metadata_digest = if fname.kind == DistKind::Wheel {
+            let d = Digest::sha256_of(&raw_metadata);
+            self.blobs.put_small(&d, raw_metadata).await?;
+            Some(d.hex().to_string())
+        } else {
+            None
+        };
+        let row = NewPackageFile {
+            namespace: ns.as_str().to_string(),
+            project: normalize(&metadata.name),
+            name: metadata.name.clone(),
+            version: metadata.version.to_string(),
+            filename: staged.filename.clone(),
+            sha256: sha256.hex().to_string(),
+            blake2_256: staged.blake2_256.clone(),
+            md5: staged.md5.clone(),
+            size: size as i64,
+            requires_python: metadata.requires_python.clone().filter(|r| !r.trim().is_empty()),
+            metadata_sha256: metadata_digest,
+            upload_time: now_micros(),
+        };
+        if !self.meta.pypi_insert_file(&row).await? {
+            // Lost a race with a different file under the same name.
+            let existing = self.meta.pypi_file(ns.as_str(), &staged.filename).await?;
+            return Err(PypiError::FileExists {
+                filename: staged.filename.clone(),
+                blake2_256: existing.map(|e| e.blake2_256).unwrap_or_default(),
+            });
+        }
+        Ok(UploadOutcome::Created)
+    }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
