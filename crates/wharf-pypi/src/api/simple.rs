@@ -24,7 +24,8 @@ fn format_of(req: &Request) -> Result<SimpleFormat, PypiError> {
     let query: Vec<(String, String)> =
         req.uri.query().and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
     if let Some((_, f)) = query.iter().find(|(k, _)| k == "format") {
-        return parse_format_param(f).ok_or(PypiError::NotAcceptable);
+        // An unescaped `+` in the query arrives as a space.
+        return parse_format_param(&f.replace(' ', "+")).ok_or(PypiError::NotAcceptable);
     }
     let accept = req.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     negotiate(accept).ok_or(PypiError::NotAcceptable)

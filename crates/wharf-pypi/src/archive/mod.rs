@@ -119,7 +119,7 @@ fn check_matches(filename: &DistFilename, meta: &CoreMetadata) -> Result<(), Pyp
     })
 }
 
-#[cfg(test)]
-mod build;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod build;
 #[cfg(test)]
 mod tests;

@@ -11,3 +11,5 @@ mod conformance_pull;
 mod conformance_push;
 mod durability;
 mod promote;
+mod pypi_clients;
+mod pypi_http;

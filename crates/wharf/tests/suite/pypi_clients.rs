@@ -1,0 +1,1 @@
+//! End-to-end with real Python publishers and installers (filled in next).
