@@ -220,12 +220,15 @@ async fn duplicate_rules() {
     assert!(r.text().await.unwrap().contains("previously used"));
 }
 
+/// (what, filename, bytes, extra form fields, expected reason fragment)
+type RejectCase = (&'static str, String, Vec<u8>, Vec<(&'static str, String)>, &'static str);
+
 #[tokio::test]
 async fn rejected_uploads() {
     let s = server();
     let c = Oci::new(&s);
     let ns = "rej";
-    let cases: Vec<(&str, String, Vec<u8>, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<RejectCase> = vec![
         (
             "traversal path",
             "demo_pkg-1.0-py3-none-any.whl".into(),
