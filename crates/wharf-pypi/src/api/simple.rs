@@ -11,6 +11,7 @@ use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use sha2::Digest as _;
 
 use super::redirect;
+use crate::is_valid_project_name;
 use crate::render::RootIndexWriter;
 use crate::{
     negotiate, normalize, parse_format_param, render_project, Namespace, PackageIndex, PypiError, SimpleFormat,
@@ -43,6 +44,9 @@ pub(crate) async fn get_project(
     name: &str,
     req: &Request,
 ) -> Result<Response, PypiError> {
+    if !is_valid_project_name(name) {
+        return Err(PypiError::NotFound);
+    }
     let normalized = normalize(name);
     if normalized != name {
         let q = req.uri.query().map(|q| format!("?{q}")).unwrap_or_default();

@@ -15,7 +15,7 @@ use wharf_core::Digest;
 use wharf_meta::NewPackageFile;
 
 use super::PackageIndex;
-use crate::{extract_metadata, normalize, parse_filename, DistKind, Namespace, PypiError};
+use crate::{extract_metadata, normalize, parse_filename, DistKind, Namespace, PypiError, Version};
 
 /// A `content` part streamed to storage but not yet visible.
 pub struct Staged {
@@ -95,6 +95,19 @@ impl PackageIndex {
         let (raw_metadata, metadata) = tokio::task::spawn_blocking(move || extract_metadata(&path, &f2, &limits))
             .await
             .map_err(PypiError::internal)??;
+        // The archive is the truth; a form that disagrees with it is refused.
+        if let Some(n) = field("name").filter(|n| normalize(n) != normalize(&metadata.name)) {
+            return Err(PypiError::BadRequest(format!(
+                "Form name '{n}' does not match the distribution's metadata name '{}'.",
+                metadata.name
+            )));
+        }
+        if let Some(v) = field("version").filter(|v| Version::parse(v).ok().as_ref() != Some(&metadata.version)) {
+            return Err(PypiError::BadRequest(format!(
+                "Form version '{v}' does not match the distribution's metadata version '{}'.",
+                metadata.version
+            )));
+        }
         let sha256 = self
             .blobs
             .running_sha256(&staged.upload_id)

@@ -110,6 +110,22 @@ impl Oci {
     }
 }
 
+impl Oci {
+    /// Bytes held by an upload session, from its `Range` header.
+    pub async fn blob_len_via_upload(&self, loc: &str) -> u64 {
+        let r = self.get(loc).await;
+        let range = header(r.headers(), "range").unwrap();
+        let end: u64 = range.trim_start_matches("0-").parse().unwrap();
+        // `0-0` is what an empty session reports (as distribution does); a
+        // 1-byte session would also say `0-0`, so ask the data itself.
+        if end == 0 {
+            let st = self.http.put(with_digest(&self.url(loc), &sha256(b""))).send().await.unwrap();
+            return if st.status() == StatusCode::CREATED { 0 } else { 1 };
+        }
+        end + 1
+    }
+}
+
 pub fn location(r: &Response) -> String {
     r.headers().get(LOCATION).expect("Location header").to_str().unwrap().to_string()
 }

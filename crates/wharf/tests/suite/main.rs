@@ -13,3 +13,4 @@ mod durability;
 mod promote;
 mod pypi_clients;
 mod pypi_http;
+mod security;
