@@ -11,6 +11,8 @@ use wharf_core::{Digest, Hasher};
 
 use crate::key;
 
+static STAGING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A running hash of an upload: valid for the first `len` bytes of the file.
 pub(crate) struct RunningHash {
     pub(crate) len: u64,
@@ -89,7 +91,10 @@ impl BlobStore {
     /// Durably stores small in-memory content (a manifest) under its digest.
     pub async fn put_small(&self, d: &Digest, bytes: Vec<u8>) -> io::Result<()> {
         let dest = key::blob(&self.root, d);
-        let tmp = key::tmp(&self.root, &format!("small-{}", d.hex()));
+        // A unique staging name: concurrent writers of the same content must
+        // never share (and truncate) one temp file.
+        let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = key::tmp(&self.root, &format!("small-{}-{n}", d.hex()));
         tokio::task::spawn_blocking(move || {
             if dest.exists() {
                 return Ok(());
