@@ -68,7 +68,9 @@ pub enum Endpoint {
 impl Endpoint {
     /// Parses the path after `/pypi/`; `None` means 404.
     pub fn parse(rest: &str) -> Option<Endpoint> {
-        let segs: Vec<&str> = rest.split('/').collect();
+        // hatch percent-encodes the `+` of devpi's `+simple` alias.
+        let segs: Vec<&str> =
+            rest.split('/').map(|s| if s.eq_ignore_ascii_case("%2Bsimple") { "+simple" } else { s }).collect();
         let Some(i) = segs.iter().position(|s| RESERVED.contains(s)) else {
             let body: Vec<&str> = segs.iter().copied().filter(|s| !s.is_empty()).collect();
             return Some(Endpoint::Upload { ns: Namespace::parse(&body)? });
@@ -116,6 +118,7 @@ mod tests {
             ("team/simple", Some(Endpoint::AddSlash { to: "/pypi/team/simple/".into() })),
             ("team/app/simple/Foo_Bar/", Some(Endpoint::Project { ns: ns("team/app"), name: "Foo_Bar".into() })),
             ("team/app/+simple/foo/", Some(Endpoint::Project { ns: ns("team/app"), name: "foo".into() })),
+            ("team/app/%2Bsimple/foo/", Some(Endpoint::Project { ns: ns("team/app"), name: "foo".into() })),
             ("team/app/simple/foo", Some(Endpoint::AddSlash { to: "/pypi/team/app/simple/foo/".into() })),
             (
                 &format!("g/files/{sha}/x-1.0.tar.gz") as &str,

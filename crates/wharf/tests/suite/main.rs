@@ -13,4 +13,5 @@ mod durability;
 mod promote;
 mod pypi_clients;
 mod pypi_http;
+mod python_env;
 mod security;
