@@ -1,12 +1,11 @@
 //! The local-filesystem blob store (the embedded default).
 
 use std::collections::HashMap;
-use std::io::{self, SeekFrom};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use wharf_core::{Digest, Hasher};
 
 use crate::key;
@@ -32,10 +31,18 @@ pub struct BlobStore {
     pub(crate) uploads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
 }
 
-/// An opened blob, positioned for reading `len` bytes.
+/// An opened blob range, ready to stream.
 pub struct BlobReader {
-    pub file: tokio::io::Take<File>,
+    file: std::fs::File,
+    offset: u64,
     pub len: u64,
+}
+
+impl BlobReader {
+    /// The bytes, read ahead on a blocking thread in bounded chunks.
+    pub fn into_stream(self) -> impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static {
+        crate::pipeline::read_stream(self.file, self.offset, self.len)
+    }
 }
 
 impl BlobStore {
@@ -68,15 +75,12 @@ impl BlobStore {
 
     /// Opens `len` bytes of a blob starting at `offset` (a byte range).
     pub async fn read(&self, d: &Digest, offset: u64, len: u64) -> io::Result<Option<BlobReader>> {
-        let mut file = match File::open(key::blob(&self.root, d)).await {
-            Ok(f) => f,
+        let file = match File::open(key::blob(&self.root, d)).await {
+            Ok(f) => f.into_std().await,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        if offset > 0 {
-            file.seek(SeekFrom::Start(offset)).await?;
-        }
-        Ok(Some(BlobReader { file: file.take(len), len }))
+        Ok(Some(BlobReader { file, offset, len }))
     }
 
     /// Reads a whole small blob (manifests; callers bound the size).

@@ -4,6 +4,7 @@
 
 mod fs;
 mod key;
+mod pipeline;
 mod upload;
 
 pub use fs::{BlobReader, BlobStore};

@@ -1,7 +1,7 @@
 //! Upload sessions: bytes appended to `uploads/<id>`, hashed while they
 //! stream, verified and published on commit.
 
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -11,6 +11,7 @@ use wharf_core::{Algorithm, Digest, Hasher};
 
 use crate::fs::{publish, BlobStore, RunningHash, UploadState};
 use crate::key;
+use crate::pipeline::{self, CHANNEL_DEPTH};
 
 /// Why bytes could not be appended to an upload.
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +38,6 @@ pub enum CommitError {
     #[error(transparent)]
     Io(#[from] io::Error),
 }
-
-/// Size of the pieces handed from the network task to the writer thread.
-const CHANNEL_DEPTH: usize = 32;
 
 impl BlobStore {
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<UploadState>> {
@@ -98,10 +96,9 @@ impl BlobStore {
         }
         let running = state.running.take().filter(|r| r.len == have);
         let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
-        let writer_path = path.clone();
-        let writer = tokio::task::spawn_blocking(move || write_chunks(&writer_path, have, running, rx));
-        let fed = feed(body, tx, have, max_total).await;
-        let (written, running) = writer.await.map_err(io::Error::other)??;
+        let (fed, written) =
+            tokio::join!(feed(body, tx, have, max_total), pipeline::write_all(&path, have, running, rx));
+        let (written, running) = written?;
         match fed {
             Ok(()) => {
                 state.running = running;
@@ -208,28 +205,6 @@ where
         }
     }
     Ok(())
-}
-
-/// The blocking side: hash and write each piece; returns bytes written and
-/// the running hash (still valid if the upload started hashed at offset 0).
-fn write_chunks(
-    path: &std::path::Path,
-    at: u64,
-    mut running: Option<RunningHash>,
-    mut rx: mpsc::Receiver<Bytes>,
-) -> io::Result<(u64, Option<RunningHash>)> {
-    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
-    file.seek(SeekFrom::Start(at))?;
-    let mut written = 0u64;
-    while let Some(chunk) = rx.blocking_recv() {
-        if let Some(r) = running.as_mut() {
-            r.hasher.update(&chunk);
-            r.len += chunk.len() as u64;
-        }
-        file.write_all(&chunk)?;
-        written += chunk.len() as u64;
-    }
-    Ok((written, running))
 }
 
 fn hash_file(file: &mut std::fs::File, alg: Algorithm) -> io::Result<Digest> {

@@ -3,15 +3,12 @@
 use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode};
-use tokio_util::io::ReaderStream;
 use wharf_core::{Digest, RepoName};
 
 use super::{header_str, respond};
 use crate::error::{Code, OciError, Result};
 use crate::service::Registry;
 use wharf_core::range::{self, ByteRange};
-
-const READ_BUF: usize = 256 * 1024;
 
 pub(crate) fn parse_digest(s: &str) -> Result<Digest> {
     s.parse().map_err(|e| OciError::new(Code::DigestInvalid, format!("invalid digest {s:?}: {e}")))
@@ -55,8 +52,7 @@ pub(crate) async fn get_blob(
         return Ok(respond(status, &headers, Body::empty()));
     }
     let reader = reg.blobs().read(&digest, start, len).await?.ok_or_else(blob_unknown)?;
-    let stream = ReaderStream::with_capacity(reader.file, READ_BUF);
-    Ok(respond(status, &headers, Body::from_stream(stream)))
+    Ok(respond(status, &headers, Body::from_stream(reader.into_stream())))
 }
 
 pub(crate) async fn delete_blob(reg: &Registry, name: &RepoName, digest: &str) -> Result<Response> {

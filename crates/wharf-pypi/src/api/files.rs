@@ -5,13 +5,10 @@ use axum::body::Body;
 use axum::response::Response;
 use http::request::Parts as Request;
 use http::{header, HeaderValue, Method, StatusCode};
-use tokio_util::io::ReaderStream;
 use wharf_core::range::{self, ByteRange};
 use wharf_core::Digest;
 
 use crate::{Namespace, PackageIndex, PypiError};
-
-const READ_BUF: usize = 256 * 1024;
 
 pub(crate) async fn get_file(
     index: &PackageIndex,
@@ -57,7 +54,7 @@ pub(crate) async fn get_file(
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if req.method != Method::HEAD {
         let reader = index.blobs().read(&digest, start, len).await?.ok_or(PypiError::NotFound)?;
-        *r.body_mut() = Body::from_stream(ReaderStream::with_capacity(reader.file, READ_BUF));
+        *r.body_mut() = Body::from_stream(reader.into_stream());
     }
     Ok(r)
 }

@@ -1,0 +1,121 @@
+//! The blocking side of streaming bytes in and out of files.
+//!
+//! In: the network task hands chunks to a writer thread, which writes them
+//! and passes the same (reference-counted) chunks to a hasher thread, so
+//! hashing and writing use both cores; every [`WRITEBACK_EVERY`] bytes a
+//! flusher thread starts writing the file back to disk, so the final fsync
+//! at commit only waits for the tail.
+//!
+//! Out: a reader thread reads ahead into a small bounded channel, so disk
+//! reads overlap socket writes.
+
+use std::io::{self, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use tokio::sync::mpsc;
+
+use crate::fs::RunningHash;
+
+/// Chunks queued between the network, writer and hasher.
+pub(crate) const CHANNEL_DEPTH: usize = 32;
+/// Bytes written between early writeback requests.
+const WRITEBACK_EVERY: u64 = 32 * 1024 * 1024;
+/// Read-ahead chunk size and depth for downloads (bounds memory per download).
+const READ_CHUNK: usize = 512 * 1024;
+const READ_AHEAD: usize = 4;
+
+/// Writes every chunk from `rx` at offset `at` of `path`, hashing in
+/// parallel. Returns bytes written and the extended running hash.
+pub(crate) async fn write_all(
+    path: &Path,
+    at: u64,
+    running: Option<RunningHash>,
+    rx: mpsc::Receiver<Bytes>,
+) -> io::Result<(u64, Option<RunningHash>)> {
+    let (htx, hrx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+    let hasher = running.map(|r| tokio::task::spawn_blocking(move || hash_chunks(r, hrx)));
+    let htx = hasher.as_ref().map(|_| htx);
+    let path = path.to_path_buf();
+    let written =
+        tokio::task::spawn_blocking(move || write_chunks(&path, at, rx, htx)).await.map_err(io::Error::other)?;
+    let running = match hasher {
+        Some(h) => Some(h.await.map_err(io::Error::other)?),
+        None => None,
+    };
+    Ok((written?, running))
+}
+
+fn hash_chunks(mut r: RunningHash, mut rx: mpsc::Receiver<Bytes>) -> RunningHash {
+    while let Some(chunk) = rx.blocking_recv() {
+        r.hasher.update(&chunk);
+        r.len += chunk.len() as u64;
+    }
+    r
+}
+
+fn write_chunks(
+    path: &Path,
+    at: u64,
+    mut rx: mpsc::Receiver<Bytes>,
+    hasher: Option<mpsc::Sender<Bytes>>,
+) -> io::Result<u64> {
+    let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.seek(SeekFrom::Start(at))?;
+    let (mut written, mut since_writeback) = (0u64, 0u64);
+    let mut flusher: Option<std::sync::mpsc::SyncSender<()>> = None;
+    while let Some(chunk) = rx.blocking_recv() {
+        file.write_all(&chunk)?;
+        written += chunk.len() as u64;
+        since_writeback += chunk.len() as u64;
+        if let Some(h) = &hasher {
+            h.blocking_send(chunk).map_err(|_| io::Error::other("hasher stopped"))?;
+        }
+        if since_writeback >= WRITEBACK_EVERY {
+            since_writeback = 0;
+            if flusher.is_none() {
+                flusher = Some(start_flusher(file.try_clone()?));
+            }
+            // A flush already queued covers this request too.
+            let _ = flusher.as_ref().map(|tx| tx.try_send(()));
+        }
+    }
+    Ok(written)
+}
+
+/// A thread that fdatasyncs the file whenever asked (requests coalesce).
+fn start_flusher(file: std::fs::File) -> std::sync::mpsc::SyncSender<()> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::spawn(move || {
+        while rx.recv().is_ok() {
+            let _ = file.sync_data();
+        }
+    });
+    tx
+}
+
+/// Streams `len` bytes of `file` from `offset`, read ahead on a blocking thread.
+pub(crate) fn read_stream(
+    file: std::fs::File,
+    offset: u64,
+    len: u64,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut pos = offset;
+        let end = offset + len;
+        while pos < end {
+            let n = ((end - pos) as usize).min(READ_CHUNK);
+            let mut buf = BytesMut::zeroed(n);
+            let result = file.read_exact_at(&mut buf, pos).map(|()| buf.freeze());
+            let failed = result.is_err();
+            if tx.blocking_send(result).is_err() || failed {
+                return; // the client went away, or the read failed
+            }
+            pos += n as u64;
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
