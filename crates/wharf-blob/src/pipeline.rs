@@ -10,21 +10,21 @@
 //! reads overlap socket writes.
 
 use std::io::{self, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::Stream;
 use tokio::sync::mpsc;
 
 use crate::fs::RunningHash;
 
-/// Chunks queued between the network, writer and hasher.
-pub(crate) const CHANNEL_DEPTH: usize = 32;
+/// Chunks queued between the network and the writer, and between the writer
+/// and the hasher (bounds memory per upload).
+pub(crate) const CHANNEL_DEPTH: usize = 8;
 /// Bytes written between early writeback requests.
 const WRITEBACK_EVERY: u64 = 32 * 1024 * 1024;
 /// Read-ahead chunk size and depth for downloads (bounds memory per download).
-const READ_CHUNK: usize = 512 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
 const READ_AHEAD: usize = 4;
 
 /// Writes every chunk from `rx` at offset `at` of `path`, hashing in
@@ -64,17 +64,18 @@ fn write_chunks(
 ) -> io::Result<u64> {
     let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
     file.seek(SeekFrom::Start(at))?;
-    let (mut written, mut since_writeback) = (0u64, 0u64);
+    let mut written = 0u64;
     let mut flusher: Option<std::sync::mpsc::SyncSender<()>> = None;
     while let Some(chunk) = rx.blocking_recv() {
         file.write_all(&chunk)?;
+        let before = at + written;
         written += chunk.len() as u64;
-        since_writeback += chunk.len() as u64;
         if let Some(h) = &hasher {
             h.blocking_send(chunk).map_err(|_| io::Error::other("hasher stopped"))?;
         }
-        if since_writeback >= WRITEBACK_EVERY {
-            since_writeback = 0;
+        // Boundaries of the file, not of this request: chunked uploads of
+        // any chunk size get early writeback too.
+        if before / WRITEBACK_EVERY != (at + written) / WRITEBACK_EVERY {
             if flusher.is_none() {
                 flusher = Some(start_flusher(file.try_clone()?));
             }
@@ -104,17 +105,26 @@ pub(crate) fn read_stream(
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
     tokio::task::spawn_blocking(move || {
-        let mut pos = offset;
-        let end = offset + len;
-        while pos < end {
-            let n = ((end - pos) as usize).min(READ_CHUNK);
-            let mut buf = BytesMut::zeroed(n);
-            let result = file.read_exact_at(&mut buf, pos).map(|()| buf.freeze());
+        let mut file = file;
+        if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        let mut left = len;
+        while left > 0 {
+            let n = left.min(READ_CHUNK as u64);
+            // read_to_end fills spare capacity without zeroing it first.
+            let mut buf = Vec::with_capacity(n as usize);
+            let result = match io::Read::read_to_end(&mut io::Read::take(&mut file, n), &mut buf) {
+                Ok(got) if got as u64 == n => Ok(Bytes::from(buf)),
+                Ok(_) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than recorded")),
+                Err(e) => Err(e),
+            };
             let failed = result.is_err();
             if tx.blocking_send(result).is_err() || failed {
                 return; // the client went away, or the read failed
             }
-            pos += n as u64;
+            left -= n;
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })

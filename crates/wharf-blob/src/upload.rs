@@ -172,6 +172,20 @@ impl BlobStore {
             .map(|r| r.hasher.clone().finish()))
     }
 
+    /// Upload files not written to for `max_age` (abandoned sessions, or
+    /// staging files a crash left without a session).
+    pub async fn idle_uploads(&self, max_age: std::time::Duration) -> io::Result<Vec<String>> {
+        let mut idle = Vec::new();
+        let mut rd = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        while let Some(e) = rd.next_entry().await? {
+            let age = e.metadata().await?.modified()?.elapsed().unwrap_or_default();
+            if age >= max_age {
+                idle.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+        Ok(idle)
+    }
+
     /// Drops an upload session's bytes.
     pub async fn delete_upload(&self, id: &str) -> io::Result<()> {
         let Some(path) = key::upload(&self.root, id) else { return Ok(()) };

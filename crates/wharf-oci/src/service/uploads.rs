@@ -124,13 +124,26 @@ impl Registry {
         Ok(self.meta.unlink_blob(repo.as_str(), &digest.to_string()).await?)
     }
 
-    /// Deletes upload sessions idle for longer than `max_age_secs`.
+    /// Deletes upload sessions idle for longer than `max_age_secs`, and
+    /// upload files as old that no session owns (left by a crash between
+    /// creating the file and recording the session, or by a package upload
+    /// that never finished). Returns how many were removed.
     pub async fn reap_uploads(&self, max_age_secs: i64) -> Result<usize> {
         let stale = self.meta.stale_uploads(max_age_secs).await?;
         for id in &stale {
             self.blobs.delete_upload(id).await?;
             self.meta.delete_upload(id).await?;
         }
-        Ok(stale.len())
+        let mut orphans = 0;
+        // Never younger than a minute: a file created an instant before its
+        // session row must not look orphaned.
+        let age = std::time::Duration::from_secs(max_age_secs.max(60) as u64);
+        for id in self.blobs.idle_uploads(age).await? {
+            if self.meta.upload_repo(&id).await?.is_none() {
+                self.blobs.delete_upload(&id).await?;
+                orphans += 1;
+            }
+        }
+        Ok(stale.len() + orphans)
     }
 }

@@ -151,16 +151,20 @@ async fn graceful_shutdown_on_sigterm() {
 
 #[tokio::test]
 async fn abandoned_uploads_are_reaped() {
-    let s = server_with(&["--upload-max-age-secs", "0", "--upload-reap-interval-secs", "1"]);
+    let s = server_with(&["--upload-max-age-secs", "1", "--upload-reap-interval-secs", "1"]);
     let c = Oci::new(&s);
     let loc = c.start_upload("reap/img").await;
     let id = loc.rsplit('/').next().unwrap().to_string();
     let upload_file = s.data_dir().join("uploads").join(&id);
     assert!(upload_file.exists());
+    // A staging file no session owns (as a crash can leave) goes too.
+    let orphan = s.data_dir().join("uploads").join("0b5e4c1e-0000-4000-8000-000000000000");
+    std::fs::write(&orphan, b"left over").unwrap();
+    wharf_test_support::run(std::process::Command::new("touch").args(["-d", "2 hours ago"]).arg(&orphan));
     // Poll (the reaper runs every second) until the session disappears.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        if c.get(&loc).await.status() == StatusCode::NOT_FOUND {
+        if c.get(&loc).await.status() == StatusCode::NOT_FOUND && !orphan.exists() {
             break;
         }
         assert!(std::time::Instant::now() < deadline, "upload session never reaped");
