@@ -7,5 +7,8 @@ mod key;
 mod pipeline;
 mod upload;
 
+#[cfg(test)]
+mod tests;
+
 pub use fs::{BlobReader, BlobStore};
 pub use upload::{AppendError, CommitError};

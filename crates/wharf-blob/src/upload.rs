@@ -98,13 +98,14 @@ impl BlobStore {
         let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let (fed, written) =
             tokio::join!(feed(body, tx, have, max_total), pipeline::write_all(&path, have, running, rx));
-        let (written, running) = written?;
-        match fed {
-            Ok(()) => {
+        // Whatever failed (the client's body or our disk), the session goes
+        // back to the length it had: never a partial chunk.
+        match (fed, written.map_err(AppendError::Io)) {
+            (Ok(()), Ok((written, running))) => {
                 state.running = running;
                 Ok(have + written)
             }
-            Err(e) => {
+            (Err(e), _) | (Ok(()), Err(e)) => {
                 truncate(&path, have).await?;
                 Err(e)
             }

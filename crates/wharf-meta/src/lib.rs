@@ -7,6 +7,9 @@ mod pypi;
 mod schema;
 mod uploads;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};

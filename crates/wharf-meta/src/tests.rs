@@ -1,0 +1,81 @@
+//! The metadata contract against a real SQLite database.
+
+use crate::{FileSelector, Meta, NewManifest, NewPackageFile};
+
+async fn meta() -> (tempfile::TempDir, Meta) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = Meta::open_sqlite(&dir.path().join("wharf.db")).await.unwrap();
+    (dir, m)
+}
+
+fn manifest(digest: &str) -> NewManifest {
+    NewManifest {
+        digest: digest.into(),
+        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+        size: 10,
+        artifact_type: None,
+        subject: None,
+        annotations: None,
+        children: vec![],
+    }
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wharf.db");
+    Meta::open_sqlite(&path).await.unwrap().link_blob("a", "sha256:x", 1).await.unwrap();
+    let again = Meta::open_sqlite(&path).await.unwrap();
+    assert_eq!(again.repo_blob("a", "sha256:x").await.unwrap(), Some(1));
+}
+
+#[tokio::test]
+async fn tags_and_deletes() {
+    let (_d, m) = meta().await;
+    m.put_manifest("r", &manifest("sha256:m1"), &["v1".into(), "latest".into()]).await.unwrap();
+    assert_eq!(m.list_tags("r", None, 10).await.unwrap(), ["latest", "v1"]);
+    assert_eq!(m.list_tags("r", Some("latest"), 10).await.unwrap(), ["v1"]);
+    assert!(m.delete_tag("r", "v1").await.unwrap());
+    assert!(m.manifest_by_digest("r", "sha256:m1").await.unwrap().is_some());
+    assert!(m.delete_manifest("r", "sha256:m1").await.unwrap());
+    assert!(m.manifest_by_tag("r", "latest").await.unwrap().is_none());
+    assert!(m.list_tags("r", None, 10).await.unwrap().is_empty());
+    assert!(!m.delete_manifest("r", "sha256:m1").await.unwrap());
+}
+
+fn file(ns: &str, filename: &str, sha: &str) -> NewPackageFile {
+    NewPackageFile {
+        namespace: ns.into(),
+        project: "demo".into(),
+        name: "Demo".into(),
+        version: "1.0".into(),
+        filename: filename.into(),
+        sha256: sha.into(),
+        blake2_256: "b".into(),
+        md5: "m".into(),
+        size: 1,
+        requires_python: None,
+        metadata_sha256: None,
+        upload_time: 1,
+    }
+}
+
+#[tokio::test]
+async fn package_files_group_ranges_and_tombstones() {
+    let (_d, m) = meta().await;
+    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap());
+    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), "same bytes: no-op");
+    assert!(!m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s2")).await.unwrap(), "other bytes refused");
+    m.pypi_insert_file(&file("g/b/c", "demo-2.0.tar.gz", "s3")).await.unwrap();
+    m.pypi_insert_file(&file("g0", "demo-3.0.tar.gz", "s4")).await.unwrap();
+    m.pypi_insert_file(&file("gx", "demo-4.0.tar.gz", "s5")).await.unwrap();
+    let names = |fs: Vec<crate::PackageFile>| fs.into_iter().map(|f| f.filename).collect::<Vec<_>>();
+    assert_eq!(names(m.pypi_project_files("g", "demo").await.unwrap()), ["demo-1.0.tar.gz", "demo-2.0.tar.gz"]);
+    assert_eq!(m.pypi_projects("g", "", 10).await.unwrap(), [("demo".to_string(), "Demo".to_string())]);
+    assert_eq!(m.pypi_delete("g/a", "demo", &FileSelector::Release("1.0".into())).await.unwrap(), 1);
+    assert!(m.pypi_file("g/a", "demo-1.0.tar.gz").await.unwrap().unwrap().deleted);
+    assert!(!m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s9")).await.unwrap(), "tombstone keeps the name");
+    assert_eq!(m.pypi_yank("g/b/c", "demo", &FileSelector::Project, true, Some("r")).await.unwrap(), 1);
+    let f = m.pypi_file("g/b/c", "demo-2.0.tar.gz").await.unwrap().unwrap();
+    assert_eq!((f.yanked, f.yanked_reason.as_deref()), (true, Some("r")));
+}
