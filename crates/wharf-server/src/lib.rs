@@ -75,6 +75,13 @@ pub async fn launch(
         config.upload_reap_interval_secs,
     ));
     let app = routes::router(state);
+    // Responses are written as soon as they are ready: without TCP_NODELAY a
+    // streamed body after its headers can wait for a delayed ACK (~40 ms).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     reaper.abort();
     result.map_err(ServerError::Serve)
