@@ -39,7 +39,7 @@ pub struct BlobReader {
 }
 
 impl BlobReader {
-    /// The bytes, read ahead on a blocking thread in bounded chunks.
+    /// The bytes, produced ahead of the socket on a blocking thread.
     pub fn into_stream(self) -> impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static {
         crate::pipeline::read_stream(self.file, self.offset, self.len)
     }

@@ -4,6 +4,7 @@
 
 mod fs;
 mod key;
+mod mmap;
 mod pipeline;
 mod upload;
 

@@ -25,6 +25,8 @@ pub(crate) const CHANNEL_DEPTH: usize = 8;
 const WRITEBACK_EVERY: u64 = 32 * 1024 * 1024;
 /// Read-ahead chunk size and depth for downloads (bounds memory per download).
 const READ_CHUNK: usize = 1024 * 1024;
+/// Size of each read-only mapping handed to the socket writer.
+const MAP_WINDOW: u64 = 8 * 1024 * 1024;
 const READ_AHEAD: usize = 4;
 
 /// Writes every chunk from `rx` at offset `at` of `path`, hashing in
@@ -106,26 +108,31 @@ pub(crate) fn read_stream(
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(READ_AHEAD);
     tokio::task::spawn_blocking(move || {
         let mut file = file;
-        if let Err(e) = file.seek(SeekFrom::Start(offset)) {
-            let _ = tx.blocking_send(Err(e));
-            return;
-        }
-        let mut left = len;
-        while left > 0 {
-            let n = left.min(READ_CHUNK as u64);
-            // read_to_end fills spare capacity without zeroing it first.
-            let mut buf = Vec::with_capacity(n as usize);
-            let result = match io::Read::read_to_end(&mut io::Read::take(&mut file, n), &mut buf) {
-                Ok(got) if got as u64 == n => Ok(Bytes::from(buf)),
-                Ok(_) => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than recorded")),
-                Err(e) => Err(e),
-            };
+        let (mut pos, end) = (offset, offset + len);
+        while pos < end {
+            // Large pieces come from a read-only mapping (zero-copy to the
+            // socket); the tail and small blobs are read into a buffer.
+            let mapped = end - pos >= MAP_WINDOW;
+            let n = if mapped { MAP_WINDOW } else { (end - pos).min(READ_CHUNK as u64) };
+            let result = if mapped { crate::mmap::map(&file, pos, n) } else { read_exactly(&mut file, pos, n) };
             let failed = result.is_err();
             if tx.blocking_send(result).is_err() || failed {
                 return; // the client went away, or the read failed
             }
-            left -= n;
+            pos += n;
         }
     });
     futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+}
+
+/// Reads exactly `n` bytes at `pos` (`read_to_end` fills spare capacity
+/// without zeroing it first).
+fn read_exactly(file: &mut std::fs::File, pos: u64, n: u64) -> io::Result<Bytes> {
+    file.seek(SeekFrom::Start(pos))?;
+    let mut buf = Vec::with_capacity(n as usize);
+    let got = io::Read::read_to_end(&mut io::Read::take(&mut *file, n), &mut buf)?;
+    if got as u64 != n {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "blob shorter than recorded"));
+    }
+    Ok(Bytes::from(buf))
 }

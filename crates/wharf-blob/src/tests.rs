@@ -87,3 +87,17 @@ async fn small_writes_and_bad_ids() {
     assert!(matches!(store.append("deadbeef", None, 10, body(&[b"x"])).await, Err(AppendError::UnknownUpload)));
     assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0, "no staging left");
 }
+
+#[tokio::test]
+async fn large_reads_are_mapped_and_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path()).await.unwrap();
+    let data: Vec<u8> = (0..20 * 1024 * 1024 + 12345).map(|i: u32| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    store.create_upload("d1").await.unwrap();
+    store.append("d1", None, u64::MAX, body(&[&data])).await.unwrap();
+    let d = Digest::sha256_of(&data);
+    store.commit("d1", &d).await.unwrap();
+    assert_eq!(read_all(&store, &d, 0, data.len() as u64).await, data);
+    let (start, len) = (3 * 1024 * 1024 + 7, 9 * 1024 * 1024 + 11);
+    assert_eq!(read_all(&store, &d, start as u64, len as u64).await, &data[start..start + len]);
+}
