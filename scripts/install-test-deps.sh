@@ -10,6 +10,7 @@
 #                    call /usr/bin/docker explicitly.
 #   skopeo, podman, buildah, busybox-static, wrk
 #   docker-registry  CNCF distribution 2.8.2 (/usr/bin/docker-registry), benchmarks
+#   nginx-light      the sendfile reference in the benchmarks
 #
 # Python venv ($WHARF_VENV, default <repo>/.venv):
 #   oras (Python SDK only, no CLI), twine, uv, poetry, hatch, flit, build,
@@ -37,7 +38,7 @@ newlog() { [ -n "$LOG" ] || LOG="$(mktemp -t wharf-install-deps.XXXXXX.log)"; }
 [ "$(id -u)" = 0 ] || die "must run as root (apt-get install)"
 
 # ---------------------------------------------------------------- apt
-APT_PKGS=(docker.io containerd runc skopeo podman buildah busybox-static wrk docker-registry)
+APT_PKGS=(docker.io containerd runc skopeo podman buildah busybox-static wrk docker-registry nginx-light)
 
 apt_missing=()
 for p in "${APT_PKGS[@]}"; do

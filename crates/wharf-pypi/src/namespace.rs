@@ -66,11 +66,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    /// Parses the path after `/pypi/`; `None` means 404.
+    /// Parses the path after `/pypi/`; `None` means 404. Segments are
+    /// percent-decoded first: pip re-encodes `+` and `!` in file links
+    /// (`demo-1.0%2Blocal-….whl`) and hatch sends devpi's `%2Bsimple`.
     pub fn parse(rest: &str) -> Option<Endpoint> {
-        // hatch percent-encodes the `+` of devpi's `+simple` alias.
-        let segs: Vec<&str> =
-            rest.split('/').map(|s| if s.eq_ignore_ascii_case("%2Bsimple") { "+simple" } else { s }).collect();
+        let decoded: Vec<String> = rest.split('/').map(decode_segment).collect::<Option<_>>()?;
+        let segs: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let Some(i) = segs.iter().position(|s| RESERVED.contains(s)) else {
             let body: Vec<&str> = segs.iter().copied().filter(|s| !s.is_empty()).collect();
             return Some(Endpoint::Upload { ns: Namespace::parse(&body)? });
@@ -97,6 +98,13 @@ impl Endpoint {
             _ => None,
         }
     }
+}
+
+/// One percent-decoded path segment; `None` (404) for invalid UTF-8 or a
+/// decoded slash, backslash or control character, which no name or filename holds.
+fn decode_segment(s: &str) -> Option<String> {
+    let d = percent_encoding::percent_decode_str(s).decode_utf8().ok()?;
+    (!d.chars().any(|c| c == '/' || c == '\\' || c.is_control())).then(|| d.into_owned())
 }
 
 #[cfg(test)]
@@ -132,6 +140,16 @@ mod tests {
                     filename: "x-1.0-py3-none-any.whl".into(),
                 }),
             ),
+            (
+                &format!("g/files/{sha}/x-1.0%2Bcu121-py3-none-any.whl") as &str,
+                Some(Endpoint::File {
+                    ns: ns("g"),
+                    sha256: sha.clone(),
+                    filename: "x-1.0+cu121-py3-none-any.whl".into(),
+                }),
+            ),
+            (&format!("g/files/{sha}/a%2Fb.whl"), None),
+            (&format!("g/files/{sha}/a%FF.whl"), None),
             ("simple/", None),
             ("Team/simple/", None),
             ("team/../simple/", None),

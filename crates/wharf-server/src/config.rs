@@ -21,6 +21,7 @@ pub struct Config {
     pub upload_max_age_secs: u64,
     pub upload_reap_interval_secs: u64,
     pub max_package_bytes: u64,
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -36,6 +37,7 @@ impl Default for Config {
             upload_max_age_secs: 24 * 3600,
             upload_reap_interval_secs: 600,
             max_package_bytes: 1024 * 1024 * 1024,
+            shutdown_grace_secs: 30,
         }
     }
 }
@@ -76,6 +78,10 @@ upload_reap_interval_secs = 600
 
 # Largest Python package file accepted; enforced while streaming.
 max_package_bytes = 1073741824
+
+# On SIGTERM/SIGINT, in-flight requests get this long to finish; requests
+# still running after it are cut off.
+shutdown_grace_secs = 30
 "#;
 
 /// Why a configuration file could not be used.

@@ -61,14 +61,14 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
     Ok(AppState { registry, index })
 }
 
-/// Serves on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish.
+/// Serves `state` on `listener` until `shutdown` resolves, then lets
+/// in-flight requests finish (for at most `shutdown_grace_secs`).
 pub async fn launch(
     config: Config,
+    state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let state = open_state(&config).await?;
     let reaper = tokio::spawn(tasks::reap_uploads(
         state.registry.clone(),
         config.upload_max_age_secs,
@@ -82,7 +82,27 @@ pub async fn launch(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // Once `shutdown` fires, in-flight requests get `shutdown_grace_secs`;
+    // a stalled client cannot hold the process open for ever.
+    let (fired_tx, mut fired_rx) = tokio::sync::watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = fired_tx.send(true);
+    };
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
+    let deadline = async move {
+        if fired_rx.wait_for(|fired| *fired).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        r = axum::serve(listener, app).with_graceful_shutdown(shutdown) => r,
+        () = deadline => {
+            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; cutting off in-flight requests");
+            Ok(())
+        }
+    };
     reaper.abort();
     result.map_err(ServerError::Serve)
 }

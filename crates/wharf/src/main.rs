@@ -111,6 +111,8 @@ struct ServeArgs {
     upload_reap_interval_secs: Option<u64>,
     #[arg(long, env = "WHARF_MAX_PACKAGE_BYTES")]
     max_package_bytes: Option<u64>,
+    #[arg(long, env = "WHARF_SHUTDOWN_GRACE_SECS")]
+    shutdown_grace_secs: Option<u64>,
 }
 
 impl ServeArgs {
@@ -133,7 +135,8 @@ impl ServeArgs {
             automatic_mount,
             upload_max_age_secs,
             upload_reap_interval_secs,
-            max_package_bytes
+            max_package_bytes,
+            shutdown_grace_secs
         );
         Ok(c)
     }
@@ -166,10 +169,12 @@ fn serve(config: Config) -> Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let addr = listener.local_addr()?;
-        // Tests and scripts read this line to learn the port (listen on :0).
+        let state = wharf_server::open_state(&config).await?;
+        // Tests and scripts read this line to learn the port (listen on :0):
+        // it is printed once storage is open, so the server is ready.
         println!("wharf listening on http://{addr}");
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "wharf started");
-        wharf_server::launch(config, listener, shutdown_signal()).await?;
+        wharf_server::launch(config, state, listener, shutdown_signal()).await?;
         tracing::info!("wharf stopped");
         Ok(())
     })

@@ -33,6 +33,10 @@ fn page(q: &Query, default: i64) -> Result<(i64, Option<String>)> {
 fn paginate(mut items: Vec<String>, n: i64, base: &str) -> (Vec<String>, Option<String>) {
     if items.len() as i64 > n {
         items.truncate(n as usize);
+        if n == 0 {
+            // An empty page has no `last` to continue from.
+            return (items, None);
+        }
         let last = items.last().cloned().unwrap_or_default();
         let link = format!("<{base}?n={n}&last={last}>; rel=\"next\"");
         (items, Some(link))

@@ -79,7 +79,8 @@ pub(crate) async fn get_manifest(
     Ok(respond(StatusCode::OK, &headers, bytes.map(Body::from).unwrap_or_else(Body::empty)))
 }
 
-/// Past this many bytes a too-large body is no longer drained.
+/// Up to this many bytes (or the limit, if larger) a too-large body is
+/// drained, so the client reads the 413 instead of a reset connection.
 const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Reads a manifest body, refusing it with 413 past `limit` bytes.
@@ -88,8 +89,9 @@ async fn read_limited(h: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> 
         OciError::new(Code::SizeInvalid, format!("manifest exceeds the {limit} byte limit"))
             .with_status(StatusCode::PAYLOAD_TOO_LARGE)
     };
+    let drain = limit.max(DRAIN_LIMIT);
     let declared = header_str(h, http::header::CONTENT_LENGTH).and_then(|l| l.parse::<usize>().ok());
-    if declared.is_some_and(|l| l > DRAIN_LIMIT) {
+    if declared.is_some_and(|l| l > drain) {
         return Err(too_big());
     }
     let mut stream = body.into_data_stream();
@@ -98,15 +100,13 @@ async fn read_limited(h: &HeaderMap, body: Body, limit: usize) -> Result<Bytes> 
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| OciError::new(Code::ManifestInvalid, format!("reading body: {e}")))?;
         seen += chunk.len();
-        if seen > DRAIN_LIMIT {
-            break;
+        if seen > drain {
+            return Err(too_big());
         }
         if seen <= limit {
             buf.extend_from_slice(&chunk);
         }
     }
-    // Bodies a little over the limit are read to the end (and discarded) so
-    // the client sees the 413 instead of a reset connection.
     if seen > limit {
         return Err(too_big());
     }

@@ -15,6 +15,32 @@ impl PackageIndex {
         })
     }
 
+    /// The selectors for a request. A release is matched by PEP 440
+    /// equality, so `--version 1.0` also reaches files stored as `1.0.0`.
+    async fn selectors(
+        &self,
+        ns: &Namespace,
+        project: &str,
+        version: Option<&str>,
+        filename: Option<&str>,
+    ) -> Result<Vec<FileSelector>, PypiError> {
+        let FileSelector::Release(v) = Self::selector(version, filename)? else {
+            return Ok(vec![Self::selector(version, filename)?]);
+        };
+        let want = Version::parse(&v)?;
+        let mut stored: Vec<String> = self
+            .meta
+            .pypi_project_files(ns.as_str(), project)
+            .await?
+            .into_iter()
+            .filter(|f| f.namespace == ns.as_str() && Version::parse(&f.version).is_ok_and(|x| x == want))
+            .map(|f| f.version)
+            .collect();
+        stored.sort();
+        stored.dedup();
+        Ok(stored.into_iter().map(FileSelector::Release).collect())
+    }
+
     /// Yanks (or un-yanks) a file, a release or a whole project.
     pub async fn set_yanked(
         &self,
@@ -25,8 +51,11 @@ impl PackageIndex {
         yanked: bool,
         reason: Option<&str>,
     ) -> Result<u64, PypiError> {
-        let which = Self::selector(version, filename)?;
-        let n = self.meta.pypi_yank(ns.as_str(), &normalize(project), &which, yanked, reason).await?;
+        let project = normalize(project);
+        let mut n = 0;
+        for which in self.selectors(ns, &project, version, filename).await? {
+            n += self.meta.pypi_yank(ns.as_str(), &project, &which, yanked, reason).await?;
+        }
         if n == 0 {
             return Err(PypiError::NotFound);
         }
@@ -42,8 +71,11 @@ impl PackageIndex {
         version: Option<&str>,
         filename: Option<&str>,
     ) -> Result<u64, PypiError> {
-        let which = Self::selector(version, filename)?;
-        let n = self.meta.pypi_delete(ns.as_str(), &normalize(project), &which).await?;
+        let project = normalize(project);
+        let mut n = 0;
+        for which in self.selectors(ns, &project, version, filename).await? {
+            n += self.meta.pypi_delete(ns.as_str(), &project, &which).await?;
+        }
         if n == 0 {
             return Err(PypiError::NotFound);
         }

@@ -95,6 +95,14 @@ impl PackageIndex {
         let (raw_metadata, metadata) = tokio::task::spawn_blocking(move || extract_metadata(&path, &f2, &limits))
             .await
             .map_err(PypiError::internal)??;
+        if !fname.is_normalized() {
+            return Err(PypiError::InvalidFilename(format!(
+                "'{}' is not normalized: spell the name '{}' and the version '{}' (wheel spec, PEP 625).",
+                staged.filename,
+                crate::wheel_escape(&fname.name),
+                fname.version
+            )));
+        }
         // The archive is the truth; a form that disagrees with it is refused.
         if let Some(n) = field("name").filter(|n| normalize(n) != normalize(&metadata.name)) {
             return Err(PypiError::BadRequest(format!(
@@ -139,6 +147,9 @@ impl PackageIndex {
                 (true, true) => {} // identical bytes revive the deleted file
             }
         }
+        if fname.kind.is_sdist() {
+            self.check_one_sdist_per_release(ns, &metadata.name, &metadata.version, &staged.filename).await?;
+        }
         let size = self.blobs.commit(&staged.upload_id, &sha256).await.map_err(|e| match e {
             CommitError::DigestMismatch { .. } | CommitError::UnknownUpload | CommitError::Io(_) => {
                 PypiError::internal(e)
@@ -176,6 +187,33 @@ impl PackageIndex {
             });
         }
         Ok(UploadOutcome::Created)
+    }
+}
+
+impl PackageIndex {
+    /// PyPI's rule: a release has at most one sdist (`.tar.gz` or legacy
+    /// `.zip`), so two spellings of one release cannot carry different code.
+    async fn check_one_sdist_per_release(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        version: &Version,
+        filename: &str,
+    ) -> Result<(), PypiError> {
+        let files = self.meta.pypi_project_files(ns.as_str(), &normalize(name)).await?;
+        let other = files.iter().find(|f| {
+            f.namespace == ns.as_str()
+                && f.filename != filename
+                && parse_filename(&f.filename).is_ok_and(|d| d.kind.is_sdist())
+                && Version::parse(&f.version).is_ok_and(|v| &v == version)
+        });
+        match other {
+            Some(f) => Err(PypiError::BadRequest(format!(
+                "Only one sdist may be uploaded per release: '{}' already exists for version {version}.",
+                f.filename
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

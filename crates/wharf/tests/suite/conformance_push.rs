@@ -228,6 +228,18 @@ async fn manifest_push_rules() {
     let big = vec![b' '; 4 * 1024 * 1024 + 1];
     let r = c.put_manifest(repo, "big", OCI_MANIFEST, &big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The same without a Content-Length (chunked): cut off while streaming.
+    let chunks = (0..5).map(|_| Ok::<_, std::io::Error>(vec![b' '; 1024 * 1024]));
+    let r = c
+        .http
+        .put(c.url(&format!("/v2/{repo}/manifests/big")))
+        .header(CONTENT_TYPE, OCI_MANIFEST)
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(c.get(&format!("/v2/{repo}/manifests/big")).await.status(), StatusCode::NOT_FOUND);
     // Digest PUT with ?tag= → OCI-Tag headers.
     let r = c
         .http

@@ -149,6 +149,88 @@ async fn graceful_shutdown_on_sigterm() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
+/// Waits (polling the staging file, no fixed sleep) until the server has
+/// written at least `n` bytes of upload `loc`.
+async fn wait_for_staged(s: &wharf_test_support::TestServer, loc: &str, n: u64) {
+    let id = loc.rsplit('/').next().unwrap().to_string();
+    let path = s.data_dir().join("uploads").join(id);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) < n {
+        assert!(std::time::Instant::now() < deadline, "the server never received the first chunk");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+type ChunkSender = mpsc::Sender<Result<Vec<u8>, std::io::Error>>;
+type PendingResponse = tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>;
+
+/// A streamed PATCH body fed by hand: (sender, the request's future).
+fn slow_patch(c: &Oci, loc: &str) -> (ChunkSender, PendingResponse) {
+    let (tx, rx) = mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(receiver_stream(rx));
+    let req = c.http.patch(c.url(loc)).header("content-type", "application/octet-stream").body(body);
+    (tx, tokio::spawn(req.send()))
+}
+
+fn receiver_stream<T: Send + 'static>(
+    mut rx: mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send + 'static {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[tokio::test]
+async fn sigterm_lets_an_in_flight_upload_finish() {
+    let s = server();
+    let c = Oci::new(&s);
+    let blob = random_bytes(3 << 20);
+    let loc = c.start_upload("term/inflight").await;
+    let (tx, patch) = slow_patch(&c, &loc);
+    tx.send(Ok(blob[..1 << 20].to_vec())).await.unwrap();
+    wait_for_staged(&s, &loc, 1 << 20).await;
+    let stopping = tokio::task::spawn_blocking(move || {
+        let mut s = s;
+        let status = s.stop();
+        (s, status)
+    });
+    for part in blob[1 << 20..].chunks(1 << 20) {
+        tx.send(Ok(part.to_vec())).await.unwrap();
+    }
+    drop(tx);
+    let r = patch.await.unwrap().unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED, "the in-flight PATCH completed");
+    let loc = location(&r);
+    let (mut s, status) = stopping.await.unwrap();
+    assert!(status.success(), "{status:?}");
+    // The finished chunk survived the shutdown: the upload completes after a restart.
+    s.start_again();
+    let c = Oci::new(&s);
+    let digest = sha256(&blob);
+    let r = c.http.put(c.url(&with_digest(&loc, &digest))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let got = c.get(&format!("/v2/term/inflight/blobs/{digest}")).await.bytes().await.unwrap();
+    assert_eq!(got.as_ref(), blob.as_slice());
+}
+
+#[tokio::test]
+async fn a_stalled_client_cannot_hold_shutdown_past_the_grace_period() {
+    let s = server_with(&["--shutdown-grace-secs", "1"]);
+    let c = Oci::new(&s);
+    let loc = c.start_upload("term/stalled").await;
+    let (tx, _patch) = slow_patch(&c, &loc);
+    tx.send(Ok(vec![7u8; 4096])).await.unwrap();
+    wait_for_staged(&s, &loc, 4096).await;
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || {
+        let mut s = s;
+        s.stop()
+    })
+    .await
+    .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "{:?}", started.elapsed());
+    assert!(status.success(), "{status:?}");
+    drop(tx);
+}
+
 #[tokio::test]
 async fn abandoned_uploads_are_reaped() {
     let s = server_with(&["--upload-max-age-secs", "1", "--upload-reap-interval-secs", "1"]);

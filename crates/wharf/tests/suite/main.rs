@@ -5,6 +5,7 @@
 mod clients_docker;
 mod clients_oci_tools;
 mod common;
+mod config;
 mod conformance_discovery;
 mod conformance_management;
 mod conformance_pull;
@@ -13,5 +14,6 @@ mod durability;
 mod promote;
 mod pypi_clients;
 mod pypi_http;
+mod pypi_rules;
 mod python_env;
 mod security;

@@ -329,3 +329,37 @@ priority = "primary"
     assert!(lock.contains(&format!("url = \"{}\"", index.trim_end_matches('/'))), "{lock}");
     py.assert_app_runs(&dir.join(".venv"));
 }
+
+/// A PEP 440 local version (`+cu121`, as private GPU builds use) and an
+/// epoch: pip re-encodes `+` and `!` in file links as `%2B` and `%21`, so the
+/// file URLs must resolve in both spellings.
+#[test]
+fn pip_and_uv_install_local_and_epoch_versions() {
+    let s = server();
+    let py = Py::new();
+    let code = "VARIANT = 'gpu'\n";
+    hatch_project(&py.path("gpu"), "demo-gpu", "1!2.0.0+cu121", &[], "demo_gpu", code);
+    let files = py.build(&py.path("gpu"), &py.path("dist"));
+    assert!(file_name(&files[1]).contains("1!2.0.0+cu121"), "{files:?}");
+    run(&mut py.twine_upload(&upload_url(&s, "acme/gpu"), &files));
+    let index = simple_url(&s, "acme");
+
+    let venv = py.fresh_venv("venv-pip");
+    let out = run(py.cmd(tool("pip")).arg("--python").arg(venv.join("bin/python")).args([
+        "install",
+        "--no-cache-dir",
+        "--index-url",
+        &index,
+        "demo-gpu==1!2.0.0+cu121",
+    ]));
+    assert!(out.contains("Successfully installed demo-gpu-1!2.0.0+cu121"), "{out}");
+
+    let venv = py.fresh_venv("venv-uv");
+    run(py
+        .cmd(tool("uv"))
+        .args(["pip", "install", "--no-config", "--no-cache", "--index-url", &index, "--python"])
+        .arg(venv.join("bin/python"))
+        .arg("demo-gpu==1!2.0.0+cu121"));
+    let out = run(py.cmd(venv.join("bin/python")).args(["-c", "import demo_gpu; print(demo_gpu.VARIANT)"]));
+    assert_eq!(out.trim(), "gpu");
+}

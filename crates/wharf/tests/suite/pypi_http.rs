@@ -10,13 +10,19 @@ use wharf_pypi::archive::build::{self as fx, z};
 
 use crate::common::*;
 
-const JSON: &str = "application/vnd.pypi.simple.v1+json";
+pub(crate) const JSON: &str = "application/vnd.pypi.simple.v1+json";
 
-fn hex256(b: &[u8]) -> String {
+pub(crate) fn hex256(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
-async fn upload_with(c: &Oci, ns: &str, filename: &str, bytes: &[u8], extra: &[(&str, String)]) -> reqwest::Response {
+pub(crate) async fn upload_with(
+    c: &Oci,
+    ns: &str,
+    filename: &str,
+    bytes: &[u8],
+    extra: &[(&str, String)],
+) -> reqwest::Response {
     let mut form = Form::new()
         .text(":action", "file_upload")
         .text("protocol_version", "1")
@@ -32,22 +38,22 @@ async fn upload_with(c: &Oci, ns: &str, filename: &str, bytes: &[u8], extra: &[(
     c.http.post(c.url(&format!("/pypi/{ns}/"))).multipart(form).send().await.unwrap()
 }
 
-async fn upload(c: &Oci, ns: &str, filename: &str, bytes: &[u8]) -> reqwest::Response {
+pub(crate) async fn upload(c: &Oci, ns: &str, filename: &str, bytes: &[u8]) -> reqwest::Response {
     upload_with(c, ns, filename, bytes, &[]).await
 }
 
-async fn json_page(c: &Oci, path: &str) -> serde_json::Value {
+pub(crate) async fn json_page(c: &Oci, path: &str) -> serde_json::Value {
     let r = c.http.get(c.url(path)).header(ACCEPT, JSON).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{path}");
     r.json().await.unwrap()
 }
 
-fn demo_wheel(version: &str) -> (String, Vec<u8>) {
+pub(crate) fn demo_wheel(version: &str) -> (String, Vec<u8>) {
     let di = format!("demo_pkg-{version}.dist-info");
     (format!("demo_pkg-{version}-py3-none-any.whl"), fx::wheel(&di, "Demo-Pkg", version, &[]))
 }
 
-fn demo_sdist(version: &str) -> (String, Vec<u8>) {
+pub(crate) fn demo_sdist(version: &str) -> (String, Vec<u8>) {
     (format!("demo_pkg-{version}.tar.gz"), fx::sdist(&format!("demo_pkg-{version}"), "Demo-Pkg", version, &[]))
 }
 
