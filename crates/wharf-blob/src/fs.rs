@@ -129,11 +129,29 @@ impl BlobStore {
 /// the rename durable. An existing destination wins (same content).
 pub(crate) fn publish(tmp: &Path, dest: &Path) -> io::Result<()> {
     let parent = dest.parent().expect("blob paths have a parent");
-    std::fs::create_dir_all(parent)?;
+    create_dir_durable(parent)?;
     if dest.exists() {
         std::fs::remove_file(tmp)?;
         return Ok(());
     }
     std::fs::rename(tmp, dest)?;
+    std::fs::File::open(parent)?.sync_all()
+}
+
+/// `create_dir_all`, plus an fsync of the parent of every directory it
+/// creates, so a new `blobs/<alg>/<xx>/` survives a power loss along with
+/// the blob renamed into it.
+fn create_dir_durable(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = dir.parent().ok_or_else(|| io::Error::other("no parent directory"))?;
+    create_dir_durable(parent)?;
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        // Created concurrently; sync anyway, the other creator may not have yet.
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
     std::fs::File::open(parent)?.sync_all()
 }

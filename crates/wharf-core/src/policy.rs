@@ -53,6 +53,7 @@ mod tests {
             (Action::Push, Resource::Repository("a/b")),
             (Action::Delete, Resource::Repository("a/b")),
             (Action::Catalog, Resource::Registry),
+            (Action::Admin, Resource::Registry),
         ];
         for (action, resource) in table {
             assert_eq!(authorize(&Principal::Anonymous, action, &resource), Decision::Allow);

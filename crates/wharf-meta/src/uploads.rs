@@ -3,6 +3,9 @@
 
 use crate::{now, Meta, Result};
 
+/// Activity on an upload session is written at most this often.
+pub const TOUCH_EVERY_SECS: i64 = 30;
+
 impl Meta {
     pub async fn create_upload(&self, id: &str, repo: &str) -> Result<()> {
         let t = now();
@@ -21,8 +24,17 @@ impl Meta {
         Ok(sqlx::query_scalar("SELECT repo FROM uploads WHERE id = ?").bind(id).fetch_optional(self.pool()).await?)
     }
 
+    /// Records activity on a session. Throttled to one write per
+    /// [`TOUCH_EVERY_SECS`]: a chunked upload's PATCHes then cost no commit
+    /// (and no fsync) each, and the reaper's ages are days, not seconds.
     pub async fn touch_upload(&self, id: &str) -> Result<()> {
-        sqlx::query("UPDATE uploads SET updated_at = ? WHERE id = ?").bind(now()).bind(id).execute(self.pool()).await?;
+        let now = now();
+        sqlx::query("UPDATE uploads SET updated_at = ?1 WHERE id = ?2 AND updated_at <= ?1 - ?3")
+            .bind(now)
+            .bind(id)
+            .bind(TOUCH_EVERY_SECS)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -31,7 +43,8 @@ impl Meta {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Upload sessions not touched for `max_age_secs`.
+    /// Upload sessions not touched for `max_age_secs` (activity is recorded
+    /// at most every [`TOUCH_EVERY_SECS`]).
     pub async fn stale_uploads(&self, max_age_secs: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at < ? LIMIT 1000")
             .bind(now() - max_age_secs)

@@ -1,14 +1,28 @@
 //! The JSON admin API under `/api/v1/`. Errors are `{"error": "..."}`.
 
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
+use wharf_core::policy::{self, Action, Decision, Principal, Resource};
 use wharf_core::{Reference, RepoName, Tag};
 
 use crate::AppState;
+
+/// The one authorization point of the admin API (a route layer over all of
+/// it): every operation needs [`Action::Admin`].
+pub(crate) async fn require_admin(req: Request, next: Next) -> Response {
+    let principal = req.extensions().get::<Principal>().cloned().unwrap_or(Principal::Anonymous);
+    match policy::authorize(&principal, Action::Admin, &Resource::Registry) {
+        Decision::Allow => next.run(req).await,
+        Decision::Deny => {
+            (StatusCode::FORBIDDEN, Json(json!({ "error": "administrator access required" }))).into_response()
+        }
+    }
+}
 
 #[derive(Deserialize)]
 pub(crate) struct TagRequest {

@@ -22,6 +22,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/api/v1/pypi/yank", post(admin::yank))
         .route("/api/v1/pypi/unyank", post(admin::unyank))
         .route("/api/v1/pypi/delete", post(admin::delete_package))
+        .route_layer(axum::middleware::from_fn(admin::require_admin))
         .with_state(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

@@ -35,7 +35,12 @@ async fn route(reg: &Registry, req: Request) -> Result<Response> {
     let endpoint = Endpoint::parse(req.uri().path())?;
     let method = req.method().clone();
     authorize(&req, &method, &endpoint)?;
-    let query = Query::parse(req.uri().query());
+    let mut query = Query::parse(req.uri().query());
+    if !may_mount_from(&req, &query) {
+        // A mount source the caller may not read is ignored: the client gets
+        // a normal upload session (202), so a mount reveals nothing.
+        query.remove(&["mount", "from"]);
+    }
     let (parts, body) = req.into_parts();
     let h = &parts.headers;
     use Endpoint as E;
@@ -88,12 +93,31 @@ fn authorize(req: &Request, method: &Method, endpoint: &Endpoint) -> Result<()> 
     }
 }
 
+/// Part of the one authorization point: a cross-repository mount needs Pull
+/// on `from`; an anonymous mount (no `from`) searches every repository, so
+/// it needs what listing every repository needs.
+fn may_mount_from(req: &Request, q: &Query) -> bool {
+    if q.get("mount").is_none() {
+        return true;
+    }
+    let principal = req.extensions().get::<Principal>().cloned().unwrap_or(Principal::Anonymous);
+    let decision = match q.get("from") {
+        Some(from) => policy::authorize(&principal, Action::Pull, &Resource::Repository(from)),
+        None => policy::authorize(&principal, Action::Catalog, &Resource::Registry),
+    };
+    decision == Decision::Allow
+}
+
 /// Parsed query string (repeated keys kept, in order).
 pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
     fn parse(q: Option<&str>) -> Query {
         Query(q.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default())
+    }
+
+    fn remove(&mut self, keys: &[&str]) {
+        self.0.retain(|(k, _)| !keys.contains(&k.as_str()));
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
