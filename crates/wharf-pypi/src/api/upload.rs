@@ -38,6 +38,14 @@ pub(crate) async fn upload_file(
                     return Err(bad("more than one content part"));
                 }
                 let filename = field.file_name().ok_or_else(|| bad("the content part has no filename"))?.to_string();
+                // Refuse a bad filename (unsafe characters, unknown extension,
+                // unparsable name) from the part header alone, before a single
+                // byte of a possibly huge body is streamed to storage.
+                if let Err(e) = crate::parse_filename(&filename) {
+                    let budget = index.config.max_file_bytes.saturating_add(MAX_TEXT_BYTES as u64);
+                    drain(field, &mut form, budget).await;
+                    return Err(e);
+                }
                 staged = Some(index.stage(filename, &mut field).await?);
                 continue;
             }
@@ -63,4 +71,24 @@ pub(crate) async fn upload_file(
     let mut r = Response::new(Body::from("OK\n"));
     *r.status_mut() = StatusCode::OK;
     result.map(|_| r)
+}
+
+/// Reads and discards the rest of the form (at most `budget` bytes, never
+/// stored), so a client that is still sending reads our 400 instead of a
+/// connection reset by a server that stopped reading.
+async fn drain<'a>(mut field: multer::Field<'a>, form: &mut multer::Multipart<'a>, budget: u64) {
+    let mut left = budget;
+    loop {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            match left.checked_sub(chunk.len() as u64) {
+                Some(rest) => left = rest,
+                None => return,
+            }
+        }
+        drop(field);
+        field = match form.next_field().await {
+            Ok(Some(next)) => next,
+            _ => return,
+        };
+    }
 }

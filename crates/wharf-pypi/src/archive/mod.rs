@@ -5,14 +5,20 @@
 //! and never writes anywhere. Every read is bounded by [`Limits`]; nothing
 //! is extracted to disk and only the metadata file is held in memory.
 //!
-//! * wheel → `<name>-<ver>.dist-info/METADATA` (`wheel.rs`)
+//! * wheel → `<name>-<ver>.dist-info/METADATA` (`wheel.rs`), checked against
+//!   `RECORD` (`record.rs`)
 //! * sdist `.tar.gz` → `<top>/PKG-INFO`, streamed through gzip + tar (`targz.rs`)
 //! * sdist `.zip` → `<top>/PKG-INFO` (`wheel.rs` shares the zip code)
+//!
+//! Zip framing is validated by `zipdir.rs` / `ziplocal.rs` before any member
+//! is read.
 
 mod paths;
+mod record;
 mod targz;
 mod wheel;
 mod zipdir;
+mod ziplocal;
 
 use std::path::Path;
 
@@ -35,6 +41,10 @@ pub struct Limits {
     /// Below this many uncompressed bytes the ratio is not checked (small
     /// text files legitimately compress very well).
     pub ratio_threshold_bytes: u64,
+    /// Largest ratio of a single zip member, enforced on members larger
+    /// than [`Limits::ratio_threshold_bytes`], so one bomb cannot hide
+    /// behind incompressible padding that keeps the overall ratio low.
+    pub max_member_ratio: u64,
 }
 
 impl Default for Limits {
@@ -45,6 +55,7 @@ impl Default for Limits {
             max_uncompressed_bytes: 2 << 30,
             max_ratio: 50,
             ratio_threshold_bytes: 64 << 20,
+            max_member_ratio: 100,
         }
     }
 }
@@ -62,6 +73,17 @@ impl Limits {
             return Err(PypiError::LimitExceeded(format!(
                 "compression ratio above {}:1 (decompression bomb?)",
                 self.max_ratio
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks one zip member's declared sizes.
+    pub(crate) fn check_member(&self, name: &str, size: u64, compressed: u64) -> Result<(), PypiError> {
+        if size > self.ratio_threshold_bytes && size / compressed.max(1) > self.max_member_ratio {
+            return Err(PypiError::LimitExceeded(format!(
+                "member '{name}' has a compression ratio above {}:1 (decompression bomb?)",
+                self.max_member_ratio
             )));
         }
         Ok(())
@@ -123,3 +145,5 @@ fn check_matches(filename: &DistFilename, meta: &CoreMetadata) -> Result<(), Pyp
 pub mod build;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_zip;

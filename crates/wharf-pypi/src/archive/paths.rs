@@ -1,8 +1,9 @@
 //! Member-path rules shared by the zip and tar readers: what a safe path
-//! looks like, the single top-level directory of an sdist, and where a link
-//! points. Pure functions over byte strings.
+//! looks like, and the single top-level directory of an sdist. Pure
+//! functions over byte strings.
 
-use crate::PypiError;
+use crate::filename::stem_splits;
+use crate::{DistFilename, PypiError};
 
 /// Splits a member path into its components, rejecting absolute paths,
 /// `..`, backslashes, drive letters, NUL and other control characters.
@@ -74,36 +75,17 @@ impl TopDir {
     }
 }
 
-/// Checks that a link member stays inside the top-level directory.
-/// Symlink targets are relative to the link's directory; hardlink targets
-/// are relative to the archive root.
-pub(crate) fn check_link(member: &[&str], target: &[u8], hard: bool) -> Result<(), PypiError> {
-    let shown = String::from_utf8_lossy(target);
-    let escape =
-        || Err(PypiError::invalid(format!("link '{}' points outside the archive ('{shown}')", member.join("/"))));
-    let Ok(text) = std::str::from_utf8(target) else {
-        return escape();
-    };
-    if text.is_empty() || text.starts_with('/') || text.contains('\\') || text.chars().any(char::is_control) {
-        return escape();
+/// The one top-level directory of an sdist must be `<name>-<version>` of
+/// the filename (compared normalized, so `Foo.Bar-1.0.0/` fits
+/// `foo_bar-1.0.tar.gz`), never an arbitrary name.
+pub(crate) fn check_top_dir(top: &str, filename: &DistFilename) -> Result<(), PypiError> {
+    if stem_splits(top).any(|(name, version)| filename.matches(name, &version)) {
+        return Ok(());
     }
-    let mut resolved: Vec<&str> = if hard { Vec::new() } else { member[..member.len() - 1].to_vec() };
-    for part in text.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if resolved.pop().is_none() {
-                    return escape();
-                }
-            }
-            p => resolved.push(p),
-        }
-    }
-    // Must stay below the top-level directory, not become it or leave it.
-    if resolved.len() < 2 || resolved[0] != member[0] {
-        return escape();
-    }
-    Ok(())
+    Err(PypiError::invalid(format!(
+        "sdist top-level directory '{top}/' does not match filename '{}'; expected '<name>-<version>/'",
+        filename.as_str()
+    )))
 }
 
 #[cfg(test)]
@@ -143,15 +125,14 @@ mod tests {
     }
 
     #[test]
-    fn links() {
-        let m = ["p-1.0", "docs", "link"];
-        check_link(&m, b"../README", false).unwrap();
-        check_link(&m, b"./x/y", false).unwrap();
-        check_link(&m, b"p-1.0/README", true).unwrap();
-        for bad in [&b"../../etc/passwd"[..], b"/etc/passwd", b"../..", b"..\\x", b""] {
-            assert!(check_link(&m, bad, false).is_err());
+    fn top_dir_names() {
+        let f = crate::parse_filename("foo_bar-1.0.tar.gz").unwrap();
+        for ok in ["foo_bar-1.0", "Foo.Bar-1.0.0", "foo-bar-1.0"] {
+            check_top_dir(ok, &f).unwrap();
         }
-        assert!(check_link(&m, b"../README", true).is_err());
-        assert!(check_link(&m, b"other/x", true).is_err());
+        for bad in ["foo_bar", "foo_bar-1.1", "other-1.0", "src", "foo_bar-1.0-extra"] {
+            assert!(check_top_dir(bad, &f).is_err(), "{bad}");
+        }
+        check_top_dir("Foo-Bar-2.0", &crate::parse_filename("Foo-Bar-2.0.tar.gz").unwrap()).unwrap();
     }
 }

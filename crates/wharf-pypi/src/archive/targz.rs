@@ -3,7 +3,8 @@
 //! The tar stream is read in raw mode so that GNU long-name and PAX headers
 //! are interpreted here, bounded, and cross-checked: a PAX `size` that
 //! disagrees with the header, PAX mixed with GNU long names, sparse members,
-//! devices and links leaving the top directory are all rejected. The walk
+//! devices, every symlink and hardlink, and any member outside the single
+//! `<name>-<version>/` top directory are all rejected. The walk
 //! covers the whole archive (so every member is checked) and stops as soon
 //! as the decompressed byte budget or the compression ratio is exceeded.
 
@@ -15,7 +16,7 @@ use std::rc::Rc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::paths::{check_link, components, TopDir};
+use super::paths::{check_top_dir, components, TopDir};
 use super::Limits;
 use crate::{DistFilename, PypiError};
 
@@ -177,12 +178,16 @@ fn walk<R: Read>(
         let is_dir = kind.is_dir();
         top.see(&parts, is_dir)?;
         if kind.is_symlink() || kind.is_hard_link() {
-            let target = match ext.pax("linkpath").or(ext.long_link.as_deref()) {
-                Some(t) => t.to_vec(),
-                None => entry.link_name_bytes().map(|c| c.into_owned()).unwrap_or_default(),
-            };
-            check_link(&parts, &target, kind.is_hard_link())?;
-        } else if !(kind.is_file() || kind.is_contiguous() || is_dir) {
+            // Even a link that stays inside the tree is refused: installers
+            // and unpackers disagree about links (tarfile's filters, pip,
+            // uv), and no build backend needs them.
+            let what = if kind.is_symlink() { "symlink" } else { "hardlink" };
+            return Err(PypiError::invalid(format!(
+                "sdist member '{}' is a {what}; links are not allowed",
+                parts.join("/")
+            )));
+        }
+        if !(kind.is_file() || kind.is_contiguous() || is_dir) {
             return Err(PypiError::invalid(format!(
                 "tar member '{}' has unsupported type {:?}",
                 parts.join("/"),
@@ -209,6 +214,9 @@ fn walk<R: Read>(
         return Err(PypiError::invalid("extension header without a member"));
     }
     let top_name = top.name().unwrap_or("<top>").to_string();
+    if let Some(name) = top.name() {
+        check_top_dir(name, filename)?;
+    }
     match metadata {
         Some((_, bytes)) => Ok(bytes),
         None => Err(PypiError::MissingMetadata {

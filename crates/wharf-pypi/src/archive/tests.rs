@@ -6,23 +6,23 @@ use super::build::*;
 use super::*;
 use crate::parse_filename;
 
-fn run(filename: &str, bytes: &[u8], limits: &Limits) -> Result<(Vec<u8>, CoreMetadata), PypiError> {
+pub(super) fn run(filename: &str, bytes: &[u8], limits: &Limits) -> Result<(Vec<u8>, CoreMetadata), PypiError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(filename);
     std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
     extract_metadata(&path, &parse_filename(filename).unwrap(), limits)
 }
 
-fn ok(filename: &str, bytes: &[u8]) -> (Vec<u8>, CoreMetadata) {
+pub(super) fn ok(filename: &str, bytes: &[u8]) -> (Vec<u8>, CoreMetadata) {
     run(filename, bytes, &Limits::default()).unwrap_or_else(|e| panic!("{filename}: {e}"))
 }
 
 /// Asserts rejection and that the message contains `needle`.
-fn rejects(filename: &str, bytes: &[u8], needle: &str) -> PypiError {
+pub(super) fn rejects(filename: &str, bytes: &[u8], needle: &str) -> PypiError {
     rejects_with(filename, bytes, &Limits::default(), needle)
 }
 
-fn rejects_with(filename: &str, bytes: &[u8], limits: &Limits, needle: &str) -> PypiError {
+pub(super) fn rejects_with(filename: &str, bytes: &[u8], limits: &Limits, needle: &str) -> PypiError {
     match run(filename, bytes, limits) {
         Ok(_) => panic!("{filename} was accepted; expected '{needle}'"),
         Err(e) => {
@@ -33,8 +33,8 @@ fn rejects_with(filename: &str, bytes: &[u8], limits: &Limits, needle: &str) -> 
     }
 }
 
-const WHL: &str = "demo_pkg-1.0-py3-none-any.whl";
-const DI: &str = "demo_pkg-1.0.dist-info";
+pub(super) const WHL: &str = "demo_pkg-1.0-py3-none-any.whl";
+pub(super) const DI: &str = "demo_pkg-1.0.dist-info";
 
 // ---- wheels ----
 
@@ -47,9 +47,10 @@ fn reads_a_wheel() {
     // Legacy spellings compare normalized; stored members may be STORED.
     let mut m = z("Demo_Pkg-1.0.0.dist-info/METADATA", &metadata("demo.pkg", "1.0.0"));
     m.deflate = false;
-    let bytes =
-        zip(&[m, z("Demo_Pkg-1.0.0.dist-info/WHEEL", b""), z("Demo_Pkg-1.0.0.dist-info/RECORD", b""), z("demo/", b"")]);
-    ok(WHL, &bytes);
+    let mut members = vec![m, z("Demo_Pkg-1.0.0.dist-info/WHEEL", b""), z("demo/", b"")];
+    let record_path = "Demo_Pkg-1.0.0.dist-info/RECORD";
+    members.push(z(record_path, &record(&members, record_path)));
+    ok(WHL, &zip(&members));
 }
 
 #[test]
@@ -144,25 +145,6 @@ fn wheel_bombs_and_limits() {
     );
 }
 
-#[test]
-fn zip_framing_confusion_is_rejected() {
-    let good = wheel(DI, "demo-pkg", "1.0", &[]);
-    let mut prepended = b"#!/bin/sh\n".to_vec();
-    prepended.extend(&good);
-    rejects(WHL, &prepended, "malformed zip archive");
-    let mut trailing = good.clone();
-    trailing.extend(b"junk");
-    rejects(WHL, &trailing, "no end-of-central-directory record");
-    rejects(WHL, b"not a zip at all, just text that is long enough", "malformed zip archive");
-    let mut renamed = good.clone();
-    // Change the first local header's name only: "demo/" -> "dEmo/".
-    renamed[31] = b'E';
-    rejects(WHL, &renamed, "local header name differs");
-    let mut bz = z(&format!("{DI}/METADATA"), &metadata("demo-pkg", "1.0"));
-    bz.method = Some(12);
-    rejects(WHL, &zip(&[bz]), "compression method 12");
-}
-
 // ---- .tar.gz sdists ----
 
 const TGZ: &str = "demo_pkg-1.0.tar.gz";
@@ -173,19 +155,19 @@ fn reads_a_tar_gz_sdist() {
     let (raw, meta) = ok(TGZ, &sdist(TOP, "demo-pkg", "1.0", &[]));
     assert_eq!(raw, metadata("demo-pkg", "1.0"));
     assert_eq!(meta.version.to_string(), "1.0");
-    // git-archive style global header, PAX long path, ./ prefix, inner link.
+    // git-archive style global header, PAX long path, ./ prefix.
     let long = format!("{TOP}/{}/x.py", "d".repeat(150));
     let bytes = gz(&tar(&[
         pax(b'g', &[("comment", "abc")]),
         file(&format!("./{TOP}/PKG-INFO"), &metadata("Demo_Pkg", "1.0.0")),
         pax(b'x', &[("path", &long)]),
         file("placeholder", b"print()\n"),
-        link(&format!("{TOP}/docs/readme"), b'2', "../setup.py"),
-        link(&format!("{TOP}/hard"), b'1', &format!("{TOP}/PKG-INFO")),
     ]));
     ok(TGZ, &bytes);
-    // Legacy hyphenated name.
+    // Legacy hyphenated name; a top directory spelled differently but equal
+    // after normalization.
     ok("Foo-Bar-2.0.tar.gz", &sdist("Foo-Bar-2.0", "foo_bar", "2.0", &[]));
+    ok(TGZ, &sdist("Demo.Pkg-1.0.0", "demo-pkg", "1.0", &[]));
 }
 
 #[test]
@@ -209,17 +191,38 @@ fn tar_gz_unsafe_members() {
         (file(&format!("{TOP}/../../evil"), b""), "unsafe member path"),
         (file("other-1.0/x", b""), "more than one top-level directory"),
         (file("setup.cfg", b""), "not inside the top-level directory"),
-        (link(&format!("{TOP}/l"), b'2', "../../etc/passwd"), "points outside the archive"),
-        (link(&format!("{TOP}/l"), b'2', "/etc/passwd"), "points outside the archive"),
-        (link(&format!("{TOP}/l"), b'1', "/etc/passwd"), "points outside the archive"),
-        (link(&format!("{TOP}/l"), b'1', "../x"), "points outside the archive"),
+        (dir("other-1.0/"), "more than one top-level directory"),
+        // Every link is refused, even one that stays inside the tree.
+        (link(&format!("{TOP}/l"), b'2', "../../etc/passwd"), "'demo_pkg-1.0/l' is a symlink"),
+        (link(&format!("{TOP}/l"), b'2', "/etc/passwd"), "is a symlink; links are not allowed"),
+        (link(&format!("{TOP}/docs/readme"), b'2', "../setup.py"), "is a symlink; links are not allowed"),
+        (link(&format!("{TOP}/l"), b'1', "/etc/passwd"), "is a hardlink; links are not allowed"),
+        (link(&format!("{TOP}/hard"), b'1', &format!("{TOP}/PKG-INFO")), "is a hardlink"),
+        (link("setup-link", b'2', &format!("{TOP}/setup.py")), "not inside the top-level directory"),
         (T { path: format!("{TOP}/dev").into(), kind: b'3', data: vec![], link: vec![] }, "unsupported type"),
         (T { path: format!("{TOP}/sparse").into(), kind: b'S', data: vec![], link: vec![] }, "sparse"),
     ] {
         rejects(TGZ, &sdist(TOP, "demo-pkg", "1.0", &[member]), needle);
     }
     let pkg_link = gz(&tar(&[link(&format!("{TOP}/PKG-INFO"), b'2', "setup.py")]));
-    rejects(TGZ, &pkg_link, "PKG-INFO is not a regular file");
+    rejects(TGZ, &pkg_link, "links are not allowed");
+    let long_link = [
+        T { path: "././@LongLink".into(), kind: b'K', data: format!("{TOP}/setup.py").into(), link: vec![] },
+        link(&format!("{TOP}/l"), b'1', "x"),
+    ];
+    rejects(TGZ, &sdist(TOP, "demo-pkg", "1.0", &long_link), "is a hardlink");
+}
+
+#[test]
+fn tar_gz_top_directory_must_be_name_version() {
+    for top in ["evil", "demo_pkg-2.0", "other-1.0", "src"] {
+        rejects(TGZ, &sdist(top, "demo-pkg", "1.0", &[]), "does not match filename 'demo_pkg-1.0.tar.gz'");
+    }
+    // Only the top directory, or files at the top level.
+    rejects(TGZ, &gz(&tar(&[file("PKG-INFO", &metadata("demo-pkg", "1.0"))])), "not inside the top-level");
+    let two = gz(&tar(&[file(&format!("{TOP}/PKG-INFO"), &metadata("demo-pkg", "1.0")), file("b-1.0/x", b"")]));
+    let e = rejects(TGZ, &two, "more than one top-level directory ('demo_pkg-1.0' and 'b-1.0')");
+    assert!(e.to_string().starts_with("Invalid distribution file: "), "{e}");
 }
 
 #[test]
@@ -282,6 +285,8 @@ fn reads_a_zip_sdist() {
     let mut link = z("demo_pkg-1.0/l", b"/etc/passwd");
     link.symlink = true;
     rejects("demo_pkg-1.0.zip", &zip(&[link]), "symlink member");
+    let elsewhere = zip(&[z("demo_pkg-2.0/PKG-INFO", &metadata("demo-pkg", "1.0"))]);
+    rejects("demo_pkg-1.0.zip", &elsewhere, "top-level directory 'demo_pkg-2.0/' does not match");
 }
 
 #[test]

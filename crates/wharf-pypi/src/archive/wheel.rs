@@ -1,14 +1,16 @@
 //! Zip-based distributions: wheels and legacy `.zip` sdists.
 //!
 //! [`zipdir`](super::zipdir) validates the framing first; the `zip` crate
-//! then decompresses only the one metadata member, bounded by [`Limits`].
+//! then decompresses only the metadata member (and a wheel's `RECORD`, which
+//! must list exactly the wheel's members), bounded by [`Limits`].
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use super::paths::{components, TopDir};
+use super::paths::{check_top_dir, components, TopDir};
+use super::record::check_record;
 use super::zipdir::{read_entries, ZipEntry};
 use super::Limits;
 use crate::filename::stem_splits;
@@ -48,16 +50,25 @@ pub(super) fn wheel_metadata(path: &Path, filename: &DistFilename, limits: &Limi
     if !stem_splits(stem).any(|(n, v)| normalize(n) == want && v == filename.version) {
         return Err(PypiError::invalid(format!("'{dist_info}' does not match filename '{}'", filename.as_str())));
     }
-    for required in ["WHEEL", "RECORD"] {
-        if find(&entries, &dist_info, required)?.is_none() {
-            return Err(PypiError::invalid(format!("wheel is missing {dist_info}/{required}")));
-        }
+    if find(&entries, &dist_info, "WHEEL")?.is_none() {
+        return Err(PypiError::invalid(format!("wheel is missing {dist_info}/WHEEL")));
     }
+    let record = find(&entries, &dist_info, "RECORD")?
+        .ok_or_else(|| PypiError::invalid(format!("wheel is missing {dist_info}/RECORD")))?;
     let entry = find(&entries, &dist_info, "METADATA")?.ok_or_else(|| PypiError::MissingMetadata {
         filename: filename.as_str().to_string(),
         path: format!("{dist_info}/METADATA"),
     })?;
-    read_member(&mut file, entry, limits)
+    let metadata = read_member(&mut file, entry, limits)?;
+    if record.size > limits.max_metadata_bytes {
+        return Err(PypiError::LimitExceeded(format!(
+            "{dist_info}/RECORD larger than {} bytes",
+            limits.max_metadata_bytes
+        )));
+    }
+    let record = read_member(&mut file, record, limits)?;
+    check_record(&record, &dist_info, &entries, &metadata)?;
+    Ok(metadata)
 }
 
 /// `<top>/PKG-INFO` of a legacy zip sdist.
@@ -76,6 +87,7 @@ pub(super) fn zip_sdist_metadata(path: &Path, filename: &DistFilename, limits: &
         path: format!("{}/PKG-INFO", top.name().unwrap_or("<top>")),
     };
     let dir = top.name().ok_or_else(missing)?;
+    check_top_dir(dir, filename)?;
     let entry = find(&entries, dir, "PKG-INFO")?.ok_or_else(missing)?;
     read_member(&mut file, entry, limits)
 }
@@ -87,6 +99,9 @@ fn open(path: &Path, limits: &Limits) -> Result<(File, Vec<ZipEntry>), PypiError
     let compressed = file.metadata()?.len();
     let total = entries.iter().try_fold(0u64, |acc, e| acc.checked_add(e.size)).unwrap_or(u64::MAX);
     limits.check_sizes(total, compressed)?;
+    for e in &entries {
+        limits.check_member(&e.name, e.size, e.compressed)?;
+    }
     Ok((file, entries))
 }
 

@@ -1,18 +1,21 @@
 //! An independent reader of a zip file's framing: end-of-central-directory
-//! record, every central-directory record, and every local header.
+//! record (and its zip64 twin), every central-directory record, and every
+//! local header (`ziplocal.rs`).
 //!
 //! The `zip` crate keys members by name and silently keeps the last of two
 //! same-named members, and, like every zip library, it trusts the central
 //! directory. A wheel that reads differently in two parsers (the "ZIP
-//! confusion" class, CVE-2025-54368) is therefore rejected here first:
-//! duplicate names, prepended or overlapping data, local headers that
-//! disagree with the central directory, encryption, and compression methods
-//! other than STORED and DEFLATED. Only reads; holds names, not data.
+//! confusion" class, CVE-2025-54368) is therefore rejected here first. The
+//! file must be exactly: members tiled from offset 0, the central directory,
+//! an optional zip64 record and locator, the end record and its comment —
+//! no byte unaccounted for, no two readings of any field. Only reads; holds
+//! names, not data.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
+use super::ziplocal::check_local_headers;
 use super::Limits;
 use crate::PypiError;
 
@@ -20,7 +23,8 @@ const EOCD_SIG: u32 = 0x0605_4b50;
 const EOCD64_SIG: u32 = 0x0606_4b50;
 const EOCD64_LOCATOR_SIG: u32 = 0x0706_4b50;
 const CENTRAL_SIG: u32 = 0x0201_4b50;
-const LOCAL_SIG: u32 = 0x0403_4b50;
+/// General-purpose flag bit 11: the name is UTF-8.
+pub(super) const FLAG_UTF8: u16 = 0x800;
 /// A central directory larger than this is refused outright.
 const MAX_CENTRAL_DIRECTORY: u64 = 64 << 20;
 
@@ -32,6 +36,9 @@ pub(crate) struct ZipEntry {
     pub size: u64,
     pub offset: u64,
     pub is_symlink: bool,
+    pub crc: u32,
+    pub flags: u16,
+    pub method: u16,
 }
 
 impl ZipEntry {
@@ -40,21 +47,21 @@ impl ZipEntry {
     }
 }
 
-fn u16_at(b: &[u8], i: usize) -> u16 {
+pub(super) fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_le_bytes([b[i], b[i + 1]])
 }
-fn u32_at(b: &[u8], i: usize) -> u32 {
+pub(super) fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"))
 }
-fn u64_at(b: &[u8], i: usize) -> u64 {
+pub(super) fn u64_at(b: &[u8], i: usize) -> u64 {
     u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"))
 }
 
-fn bad(why: impl std::fmt::Display) -> PypiError {
+pub(super) fn bad(why: impl std::fmt::Display) -> PypiError {
     PypiError::invalid(format!("malformed zip archive: {why}"))
 }
 
-fn read_at(file: &mut File, offset: u64, len: usize) -> Result<Vec<u8>, PypiError> {
+pub(super) fn read_at(file: &mut File, offset: u64, len: usize) -> Result<Vec<u8>, PypiError> {
     file.seek(SeekFrom::Start(offset))?;
     let mut buf = vec![0; len];
     file.read_exact(&mut buf).map_err(|e| match e.kind() {
@@ -64,20 +71,29 @@ fn read_at(file: &mut File, offset: u64, len: usize) -> Result<Vec<u8>, PypiErro
     Ok(buf)
 }
 
+/// Where the central directory is, per the end record(s).
+struct End {
+    count: u64,
+    cd_offset: u64,
+    cd_size: u64,
+    /// Where the central directory must end: the zip64 record or the EOCD.
+    cd_end: u64,
+}
+
 /// Reads and cross-checks the whole framing; returns members in
 /// central-directory order.
 pub(crate) fn read_entries(file: &mut File, limits: &Limits) -> Result<Vec<ZipEntry>, PypiError> {
     let len = file.metadata()?.len();
-    let (count, cd_offset, cd_size, cd_end_limit) = find_eocd(file, len)?;
-    limits.check_entries(count)?;
-    if cd_size > MAX_CENTRAL_DIRECTORY {
+    let end = find_end(file, len)?;
+    limits.check_entries(end.count)?;
+    if end.cd_size > MAX_CENTRAL_DIRECTORY {
         return Err(PypiError::LimitExceeded("zip central directory too large".into()));
     }
-    if cd_offset.checked_add(cd_size).is_none_or(|end| end > cd_end_limit) {
-        return Err(bad("central directory out of bounds"));
+    if end.cd_offset.checked_add(end.cd_size) != Some(end.cd_end) {
+        return Err(bad("the central directory's offset and size disagree with the end record"));
     }
-    let cd = read_at(file, cd_offset, cd_size as usize)?;
-    let mut entries = Vec::with_capacity(count.min(1 << 16) as usize);
+    let cd = read_at(file, end.cd_offset, end.cd_size as usize)?;
+    let mut entries = Vec::with_capacity(end.count.min(1 << 16) as usize);
     let mut names = HashSet::new();
     let mut pos = 0usize;
     while pos < cd.len() {
@@ -89,52 +105,119 @@ pub(crate) fn read_entries(file: &mut File, limits: &Limits) -> Result<Vec<ZipEn
         limits.check_entries(entries.len() as u64)?;
         pos = next;
     }
-    if entries.len() as u64 != count {
-        return Err(bad("member count disagrees with the central directory"));
+    if entries.len() as u64 != end.count {
+        return Err(bad(format!(
+            "the end record counts {} members but the central directory holds {}",
+            end.count,
+            entries.len()
+        )));
     }
-    check_local_headers(file, &entries, cd_offset)?;
+    check_local_headers(file, &entries, end.cd_offset)?;
     Ok(entries)
 }
 
-/// Returns (entry count, central directory offset, size, end bound).
-fn find_eocd(file: &mut File, len: u64) -> Result<(u64, u64, u64, u64), PypiError> {
+/// Finds the one end-of-central-directory record and, when a zip64 locator
+/// precedes it, the zip64 record, which must agree with it.
+fn find_end(file: &mut File, len: u64) -> Result<End, PypiError> {
     let tail_len = len.min(22 + 0xFFFF);
     if tail_len < 22 {
         return Err(bad("too short"));
     }
     let tail = read_at(file, len - tail_len, tail_len as usize)?;
-    // The EOCD record must end exactly where its comment says: no trailing data.
-    let at = (0..=tail.len() - 22)
+    // The record must end exactly where its comment says: no trailing data,
+    // no comment length that disagrees, and no second candidate that another
+    // reader could pick instead.
+    let mut found = (0..=tail.len() - 22)
         .rev()
-        .find(|&i| u32_at(&tail, i) == EOCD_SIG && i + 22 + u16_at(&tail, i + 20) as usize == tail.len())
-        .ok_or_else(|| bad("no end-of-central-directory record"))?;
+        .filter(|&i| u32_at(&tail, i) == EOCD_SIG && i + 22 + u16_at(&tail, i + 20) as usize == tail.len());
+    let at = found.next().ok_or_else(|| {
+        bad("no end-of-central-directory record at the end of the file (trailing data or a wrong comment length?)")
+    })?;
+    if found.next().is_some() {
+        return Err(bad("more than one end-of-central-directory record"));
+    }
     let eocd_pos = len - tail_len + at as u64;
     let e = &tail[at..];
     if u16_at(e, 4) != 0 || u16_at(e, 6) != 0 {
         return Err(bad("multi-disk archives are not supported"));
     }
+    if u16_at(e, 8) != u16_at(e, 10) {
+        return Err(bad("the end record's two member counts disagree"));
+    }
     let count = u16_at(e, 10) as u64;
     let (size, offset) = (u32_at(e, 12) as u64, u32_at(e, 16) as u64);
-    if count != 0xFFFF && size != 0xFFFF_FFFF && offset != 0xFFFF_FFFF {
-        return Ok((count, offset, size, eocd_pos));
+    let has_locator = eocd_pos >= 20 && u32_at(&read_at(file, eocd_pos - 20, 4)?, 0) == EOCD64_LOCATOR_SIG;
+    if !has_locator {
+        if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+            return Err(bad("zip64 locator missing"));
+        }
+        return Ok(End { count, cd_offset: offset, cd_size: size, cd_end: eocd_pos });
     }
-    // Zip64: a locator sits right before the EOCD and points at the record.
-    if eocd_pos < 20 {
-        return Err(bad("zip64 locator missing"));
-    }
+    // Zip64: the locator sits right before the end record and points at a
+    // plain (no extensible data) zip64 record right before itself.
     let loc = read_at(file, eocd_pos - 20, 20)?;
-    if u32_at(&loc, 0) != EOCD64_LOCATOR_SIG {
-        return Err(bad("zip64 locator missing"));
+    if u32_at(&loc, 4) != 0 || u32_at(&loc, 16) > 1 {
+        return Err(bad("multi-disk archives are not supported"));
     }
     let rec_pos = u64_at(&loc, 8);
-    if rec_pos.checked_add(56).is_none_or(|end| end > eocd_pos - 20) {
-        return Err(bad("zip64 record out of bounds"));
+    if eocd_pos < 20 + 56 || rec_pos != eocd_pos - 20 - 56 {
+        return Err(bad("the zip64 end record is not where its locator points"));
     }
     let rec = read_at(file, rec_pos, 56)?;
     if u32_at(&rec, 0) != EOCD64_SIG {
-        return Err(bad("zip64 record missing"));
+        return Err(bad("zip64 end record missing"));
     }
-    Ok((u64_at(&rec, 32), u64_at(&rec, 48), u64_at(&rec, 40), rec_pos))
+    if u64_at(&rec, 4) != 44 {
+        return Err(bad("zip64 end record with extensible data"));
+    }
+    if u32_at(&rec, 16) != 0 || u32_at(&rec, 20) != 0 {
+        return Err(bad("multi-disk archives are not supported"));
+    }
+    let (count64, size64, offset64) = (u64_at(&rec, 32), u64_at(&rec, 40), u64_at(&rec, 48));
+    if u64_at(&rec, 24) != count64 {
+        return Err(bad("the zip64 end record's two member counts disagree"));
+    }
+    // Each 32-bit field is either the zip64 sentinel or the same value.
+    if (count != 0xFFFF && count != count64)
+        || (size != 0xFFFF_FFFF && size != size64)
+        || (offset != 0xFFFF_FFFF && offset != offset64)
+    {
+        return Err(bad("the zip64 end record disagrees with the 32-bit end record"));
+    }
+    Ok(End { count: count64, cd_offset: offset64, cd_size: size64, cd_end: rec_pos })
+}
+
+/// One extra field: (header id, body).
+pub(super) type Extra<'a> = (u16, &'a [u8]);
+
+/// Splits an extra-field area into fields; it must hold whole fields only,
+/// each header id at most once.
+pub(super) fn parse_extras<'a>(mut area: &'a [u8], name: &str) -> Result<Vec<Extra<'a>>, PypiError> {
+    let mut out: Vec<Extra<'a>> = Vec::new();
+    while !area.is_empty() {
+        let body = (area.len() >= 4).then(|| area.get(4..4 + u16_at(area, 2) as usize)).flatten();
+        let Some(body) = body else {
+            return Err(bad(format!("corrupt extra field for '{name}'")));
+        };
+        let id = u16_at(area, 0);
+        if out.iter().any(|(seen, _)| *seen == id) {
+            return Err(bad(format!("duplicate extra field {id:#06x} for '{name}'")));
+        }
+        out.push((id, body));
+        area = &area[4 + body.len()..];
+    }
+    Ok(out)
+}
+
+/// Extra fields other readers use to rename a member: the Info-ZIP Unicode
+/// Path field (0x7075) must carry the same name as the header.
+pub(super) fn check_name_extras(extras: &[Extra<'_>], name: &[u8], shown: &str) -> Result<(), PypiError> {
+    for (id, body) in extras {
+        if *id == 0x7075 && (body.len() < 5 || body[0] != 1 || &body[5..] != name) {
+            return Err(bad(format!("Unicode path extra field disagrees with the name '{shown}'")));
+        }
+    }
+    Ok(())
 }
 
 /// Parses the central record at `pos`; returns it and the next position.
@@ -150,6 +233,10 @@ fn parse_central(cd: &[u8], pos: usize) -> Result<(ZipEntry, usize), PypiError> 
     let next = pos + 46 + n + m + k;
     let rest = cd.get(pos + 46..next).ok_or_else(|| bad("truncated central directory"))?;
     let name = std::str::from_utf8(&rest[..n]).map_err(|_| bad("member name is not UTF-8"))?.to_string();
+    if !name.is_ascii() && flags & FLAG_UTF8 == 0 {
+        // Without the flag, readers decode the name as CP437: another name.
+        return Err(bad(format!("non-ASCII member name '{name}' is not flagged as UTF-8")));
+    }
     if flags & 1 != 0 {
         return Err(PypiError::invalid(format!("encrypted zip member '{name}'")));
     }
@@ -158,68 +245,37 @@ fn parse_central(cd: &[u8], pos: usize) -> Result<(ZipEntry, usize), PypiError> 
             "zip member '{name}' uses compression method {method}; only STORED and DEFLATED are allowed"
         )));
     }
+    if u16_at(h, 34) != 0 {
+        return Err(bad("multi-disk archives are not supported"));
+    }
+    let extras = parse_extras(&rest[n..n + m], &name)?;
+    check_name_extras(&extras, name.as_bytes(), &name)?;
     let mut compressed = u32_at(h, 20) as u64;
     let mut size = u32_at(h, 24) as u64;
     let mut offset = u32_at(h, 42) as u64;
-    if compressed == 0xFFFF_FFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
-        let mut z = zip64_extra(&rest[n..n + m]).ok_or_else(|| bad("zip64 field missing"))?;
-        for field in [&mut size, &mut compressed, &mut offset] {
-            if *field == 0xFFFF_FFFF {
-                *field = z.next().ok_or_else(|| bad("zip64 field too short"))?;
+    // The zip64 field holds exactly the values whose 32-bit field is the
+    // sentinel, in this order; anything else reads differently elsewhere.
+    let wanted = [size, compressed, offset].iter().filter(|v| **v == 0xFFFF_FFFF).count();
+    match extras.iter().find(|(id, _)| *id == 1) {
+        Some((_, body)) if body.len() == 8 * wanted => {
+            let mut values = body.chunks_exact(8).map(|c| u64_at(c, 0));
+            for field in [&mut size, &mut compressed, &mut offset] {
+                if *field == 0xFFFF_FFFF {
+                    *field = values.next().expect("length checked");
+                }
             }
         }
+        Some((_, body)) => {
+            return Err(bad(format!("zip64 extra field of '{name}' has {} bytes; expected {}", body.len(), 8 * wanted)))
+        }
+        None if wanted > 0 => return Err(bad(format!("zip64 extra field missing for '{name}'"))),
+        None => {}
+    }
+    if method == 0 && compressed != size {
+        return Err(bad(format!("stored member '{name}' has different compressed and uncompressed sizes")));
     }
     let mode = u32_at(h, 38) >> 16;
     let is_symlink = made_by_os == 3 && mode & 0o170_000 == 0o120_000;
-    Ok((ZipEntry { name, compressed, size, offset, is_symlink }, next))
-}
-
-/// The u64 values of the zip64 extended-information extra field.
-fn zip64_extra(mut extra: &[u8]) -> Option<impl Iterator<Item = u64> + '_> {
-    while extra.len() >= 4 {
-        let (id, len) = (u16_at(extra, 0), u16_at(extra, 2) as usize);
-        let body = extra.get(4..4 + len)?;
-        if id == 1 {
-            return Some(body.chunks_exact(8).map(|c| u64_at(c, 0)));
-        }
-        extra = &extra[4 + len..];
-    }
-    None
-}
-
-/// Every local header must exist, carry the central name (and sizes unless
-/// a data descriptor follows), and the members must tile the file from
-/// offset 0 without overlapping each other or the central directory.
-fn check_local_headers(file: &mut File, entries: &[ZipEntry], cd_offset: u64) -> Result<(), PypiError> {
-    let mut spans = Vec::with_capacity(entries.len());
-    for e in entries {
-        let h = read_at(file, e.offset, 30)?;
-        if u32_at(&h, 0) != LOCAL_SIG {
-            return Err(bad(format!("no local header for '{}'", e.name)));
-        }
-        let (n, m) = (u16_at(&h, 26) as u64, u16_at(&h, 28) as u64);
-        let local_name = read_at(file, e.offset + 30, n as usize)?;
-        if local_name != e.name.as_bytes() {
-            return Err(bad(format!("local header name differs for '{}'", e.name)));
-        }
-        let flags = u16_at(&h, 6);
-        let (lc, ls) = (u32_at(&h, 18) as u64, u32_at(&h, 22) as u64);
-        if flags & 8 == 0 && lc != 0xFFFF_FFFF && (lc != e.compressed || ls != e.size) {
-            return Err(bad(format!("local header sizes differ for '{}'", e.name)));
-        }
-        let end = e.offset + 30 + n + m + e.compressed;
-        spans.push((e.offset, end));
-    }
-    spans.sort_unstable();
-    let mut expected_start = 0;
-    for (i, (start, end)) in spans.iter().enumerate() {
-        if (i == 0 && *start != 0) || *start < expected_start {
-            return Err(bad(if i == 0 { "data before the first member" } else { "overlapping members" }));
-        }
-        expected_start = *end;
-    }
-    if expected_start > cd_offset {
-        return Err(bad("member data overlaps the central directory"));
-    }
-    Ok(())
+    let crc = u32_at(h, 16);
+    Ok((ZipEntry { name, compressed, size, offset, is_symlink, crc, flags, method }, next))
 }
