@@ -155,6 +155,12 @@ impl Meta {
         Ok(row.as_ref().map(file_row))
     }
 
+    /// The package index's change counter: it moves whenever any file is
+    /// added, yanked, un-yanked, deleted or revived.
+    pub async fn pypi_serial(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT serial FROM pypi_serial WHERE id = 1").fetch_one(self.pool()).await?)
+    }
+
     /// Sets or clears the yank flag; returns how many files changed.
     pub async fn pypi_yank(
         &self,

@@ -85,6 +85,21 @@ CREATE TABLE pypi_files (
 );
 CREATE INDEX pypi_files_project ON pypi_files (project, namespace);
 "#,
+    // A change counter for the package index: any insert, yank, delete or
+    // revival of a file bumps it, so the project list can answer 304s.
+    r#"
+CREATE TABLE pypi_serial (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    serial  INTEGER NOT NULL
+);
+INSERT INTO pypi_serial (id, serial) VALUES (1, 0);
+CREATE TRIGGER pypi_files_insert_serial AFTER INSERT ON pypi_files
+    BEGIN UPDATE pypi_serial SET serial = serial + 1 WHERE id = 1; END;
+CREATE TRIGGER pypi_files_update_serial AFTER UPDATE ON pypi_files
+    BEGIN UPDATE pypi_serial SET serial = serial + 1 WHERE id = 1; END;
+CREATE TRIGGER pypi_files_delete_serial AFTER DELETE ON pypi_files
+    BEGIN UPDATE pypi_serial SET serial = serial + 1 WHERE id = 1; END;
+"#,
 ];
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {

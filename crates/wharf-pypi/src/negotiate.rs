@@ -27,6 +27,15 @@ impl SimpleFormat {
         }
     }
 
+    /// A short token for the format, e.g. for ETags that differ per format.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            SimpleFormat::JsonV1 => "json",
+            SimpleFormat::HtmlV1 => "html",
+            SimpleFormat::TextHtml => "text",
+        }
+    }
+
     /// `true` for both HTML flavours.
     pub fn is_html(self) -> bool {
         !matches!(self, SimpleFormat::JsonV1)

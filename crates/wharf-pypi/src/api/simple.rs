@@ -56,15 +56,8 @@ pub(crate) async fn get_project(
     let page = index.project_page(ns, &normalized).await?.ok_or(PypiError::NotFound)?;
     let body = render_project(format, &page);
     let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body.as_bytes())[..16]));
-    let not_modified = req
-        .headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut r = if not_modified {
-        let mut r = Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
+    let mut r = if matches_etag(req, &etag) {
+        not_modified()
     } else {
         let len = body.len();
         let mut r = Response::new(if req.method == Method::HEAD { Body::empty() } else { Body::from(body) });
@@ -72,15 +65,42 @@ pub(crate) async fn get_project(
         r
     };
     page_headers(r.headers_mut(), format);
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    set_etag(&mut r, &etag);
+    Ok(r)
+}
+
+/// `If-None-Match` names `etag` (or `*`).
+fn matches_etag(req: &Request, etag: &str) -> bool {
+    req.headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+fn set_etag(r: &mut Response, etag: &str) {
+    if let Ok(v) = HeaderValue::from_str(etag) {
         r.headers_mut().insert(header::ETAG, v);
     }
-    Ok(r)
+}
+
+fn not_modified() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    r
 }
 
 /// The project list, streamed in batches so any number of projects fits.
 pub(crate) async fn get_root(index: &Arc<PackageIndex>, ns: &Namespace, req: &Request) -> Result<Response, PypiError> {
     let format = format_of(req)?;
+    // Taken before the listing: if a change lands while the page streams,
+    // the next revalidation sees a newer serial and fetches again.
+    let etag = format!("\"s{}-{}\"", index.serial().await?, format.short_name());
+    if matches_etag(req, &etag) {
+        let mut r = not_modified();
+        page_headers(r.headers_mut(), format);
+        set_etag(&mut r, &etag);
+        return Ok(r);
+    }
     let first = index.project_names(ns, "").await?;
     let mut r = if req.method == Method::HEAD {
         Response::new(Body::empty())
@@ -88,6 +108,7 @@ pub(crate) async fn get_root(index: &Arc<PackageIndex>, ns: &Namespace, req: &Re
         Response::new(Body::from_stream(root_stream(index.clone(), ns.clone(), format, first)))
     };
     page_headers(r.headers_mut(), format);
+    set_etag(&mut r, &etag);
     Ok(r)
 }
 

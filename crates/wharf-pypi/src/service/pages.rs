@@ -50,6 +50,11 @@ impl PackageIndex {
         Ok(self.meta.pypi_projects(ns.as_str(), after, ROOT_PAGE_ROWS).await?)
     }
 
+    /// Changes whenever any file of any index changes (for root-page ETags).
+    pub async fn serial(&self) -> Result<i64, PypiError> {
+        Ok(self.meta.pypi_serial().await?)
+    }
+
     /// A live file of the tree by content and name.
     pub async fn find_file(&self, ns: &Namespace, sha256: &str, filename: &str) -> Result<PackageFile, PypiError> {
         self.meta.pypi_file_in_tree(ns.as_str(), sha256, filename).await?.ok_or(PypiError::NotFound)

@@ -155,3 +155,37 @@ async fn upload_body_shorter_than_content_length_is_rejected() {
     assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(c.get("/pypi/lie/simple/demo-pkg/").await.status(), StatusCode::NOT_FOUND, "nothing became visible");
 }
+
+#[tokio::test]
+async fn the_project_list_revalidates_with_304() {
+    let s = server();
+    let c = Oci::new(&s);
+    let (name, bytes) = demo_wheel("1.0");
+    upload(&c, "etag", &name, &bytes).await;
+    let get = |etag: Option<String>, accept: &'static str| {
+        let mut r = c.http.get(c.url("/pypi/etag/simple/")).header("accept", accept);
+        if let Some(e) = etag {
+            r = r.header("if-none-match", e);
+        }
+        r.send()
+    };
+    let json = "application/vnd.pypi.simple.v1+json";
+    let r = get(None, json).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let etag = header(r.headers(), "etag").expect("the project list has an ETag");
+    let html_etag = header(get(None, "text/html").await.unwrap().headers(), "etag").unwrap();
+    assert_ne!(etag, html_etag, "each format has its own ETag");
+    let r = get(Some(etag.clone()), json).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(r.headers(), "vary").as_deref(), Some("Accept"));
+    // Any change to the index moves the ETag: an upload, then a yank.
+    let (name2, bytes2) = demo_wheel("2.0");
+    upload(&c, "etag", &name2, &bytes2).await;
+    let r = get(Some(etag.clone()), json).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let etag2 = header(r.headers(), "etag").unwrap();
+    assert_ne!(etag2, etag);
+    let yank = serde_json::json!({ "namespace": "etag", "project": "demo-pkg", "version": "2.0" });
+    assert!(c.http.post(c.url("/api/v1/pypi/yank")).json(&yank).send().await.unwrap().status().is_success());
+    assert_eq!(get(Some(etag2), json).await.unwrap().status(), StatusCode::OK);
+}
