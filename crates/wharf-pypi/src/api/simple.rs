@@ -8,14 +8,11 @@ use axum::response::Response;
 use bytes::Bytes;
 use http::request::Parts as Request;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use sha2::Digest as _;
 
 use super::redirect;
 use crate::is_valid_project_name;
 use crate::render::RootIndexWriter;
-use crate::{
-    negotiate, normalize, parse_format_param, render_project, Namespace, PackageIndex, PypiError, SimpleFormat,
-};
+use crate::{negotiate, normalize, parse_format_param, Namespace, PackageIndex, PypiError, SimpleFormat};
 
 /// Pages are small and change on upload: cache briefly, then revalidate.
 const PAGE_CACHE: &str = "max-age=10, must-revalidate";
@@ -53,19 +50,17 @@ pub(crate) async fn get_project(
         return Ok(redirect(&format!("/pypi/{ns}/simple/{normalized}/{q}")));
     }
     let format = format_of(req)?;
-    let page = index.project_page(ns, &normalized).await?.ok_or(PypiError::NotFound)?;
-    let body = render_project(format, &page);
-    let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body.as_bytes())[..16]));
-    let mut r = if matches_etag(req, &etag) {
+    let page = index.rendered_project(ns, &normalized, format).await?.ok_or(PypiError::NotFound)?;
+    let mut r = if matches_etag(req, &page.etag) {
         not_modified()
     } else {
-        let len = body.len();
-        let mut r = Response::new(if req.method == Method::HEAD { Body::empty() } else { Body::from(body) });
+        let len = page.body.len();
+        let mut r = Response::new(if req.method == Method::HEAD { Body::empty() } else { Body::from(page.body) });
         r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         r
     };
     page_headers(r.headers_mut(), format);
-    set_etag(&mut r, &etag);
+    set_etag(&mut r, &page.etag);
     Ok(r)
 }
 

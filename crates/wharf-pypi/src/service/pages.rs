@@ -1,15 +1,44 @@
 //! Simple-API pages and file lookups, built from indexed metadata (never a
 //! directory scan).
 
+use bytes::Bytes;
+use sha2::Digest as _;
 use wharf_meta::PackageFile;
 
-use super::PackageIndex;
-use crate::{Namespace, ProjectFile, ProjectPage, PypiError, Version, Yanked};
+use super::{PackageIndex, Rendered};
+use crate::{render_project, Namespace, ProjectFile, ProjectPage, PypiError, SimpleFormat, Version, Yanked};
 
 /// Rows per query when streaming the root page.
 pub const ROOT_PAGE_ROWS: i64 = 2000;
 
 impl PackageIndex {
+    /// The rendered page of a (normalized) project in `format`, from the
+    /// page cache when nothing changed since it was built.
+    pub async fn rendered_project(
+        &self,
+        ns: &Namespace,
+        project: &str,
+        format: SimpleFormat,
+    ) -> Result<Option<Rendered>, PypiError> {
+        let serial = self.serial().await?;
+        if let Some(hit) = self.pages.get(ns.as_str(), project, format, serial) {
+            return Ok(Some(hit));
+        }
+        let _permit = self.pages.builders.acquire().await.map_err(PypiError::internal)?;
+        // Another request may have built it while this one waited.
+        if let Some(hit) = self.pages.get(ns.as_str(), project, format, serial) {
+            return Ok(Some(hit));
+        }
+        let Some(page) = self.project_page(ns, project).await? else { return Ok(None) };
+        let body = render_project(format, &page);
+        let etag = format!("\"{}\"", hex::encode(&sha2::Sha256::digest(body.as_bytes())[..16]));
+        let rendered = Rendered { body: Bytes::from(body), etag };
+        // Built from rows read after `serial`: at worst newer than its tag,
+        // so a later change still invalidates it.
+        self.pages.put(ns.as_str(), project, format, serial, rendered.clone());
+        Ok(Some(rendered))
+    }
+
     /// The page of a (normalized) project across the namespace tree.
     pub async fn project_page(&self, ns: &Namespace, project: &str) -> Result<Option<ProjectPage>, PypiError> {
         let rows = self.meta.pypi_project_files(ns.as_str(), project).await?;
