@@ -119,26 +119,75 @@ impl Meta {
         Ok(r.rows_affected() > 0)
     }
 
-    /// Live files of `project` in `namespace` and every namespace below it.
+    /// Live files of `project` in `namespace` and every namespace below it,
+    /// sorted by filename, then namespace.
     pub async fn pypi_project_files(&self, namespace: &str, project: &str) -> Result<Vec<PackageFile>> {
+        let mut files = Vec::new();
+        self.pypi_each_project_file(namespace, project, |f| files.push(f)).await?;
+        Ok(files)
+    }
+
+    /// [`Meta::pypi_project_files`], one file at a time, as rows arrive: a
+    /// 10 000-file project page never holds every row at once.
+    pub async fn pypi_each_project_file(
+        &self,
+        namespace: &str,
+        project: &str,
+        mut each: impl FnMut(PackageFile),
+    ) -> Result<()> {
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM pypi_files WHERE project = ?2 AND deleted = 0 AND {IN_TREE} \
              ORDER BY filename, namespace"
         );
-        let rows = sqlx::query(&sql).bind(namespace).bind(project).fetch_all(self.pool()).await?;
-        Ok(rows.iter().map(file_row).collect())
+        let mut rows = sqlx::query(&sql).bind(namespace).bind(project).fetch(self.pool());
+        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
+            each(file_row(&r));
+        }
+        Ok(())
     }
 
     /// Projects (normalized, display name) with live files in the tree,
     /// sorted, after `after`, at most `limit` (keyset pagination).
+    ///
+    /// A tree that is one namespace (the common case) is a range of the
+    /// primary key. A group spanning several namespaces walks the project
+    /// index in order instead, so neither case sorts the whole tree per batch.
     pub async fn pypi_projects(&self, namespace: &str, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
-        let sql = format!(
-            "SELECT project, MIN(name) FROM pypi_projects p WHERE {IN_TREE} AND project > ?2 AND EXISTS \
-             (SELECT 1 FROM pypi_files f WHERE f.namespace = p.namespace AND f.project = p.project AND f.deleted = 0) \
-             GROUP BY project ORDER BY project LIMIT ?3"
-        );
-        let rows = sqlx::query(&sql).bind(namespace).bind(after).bind(limit).fetch_all(self.pool()).await?;
+        let live = "EXISTS (SELECT 1 FROM pypi_files f WHERE f.namespace = p.namespace AND f.project = p.project \
+                    AND f.deleted = 0)";
+        let spans = self.pypi_tree_namespaces(namespace, 2).await?;
+        let rows = match spans.as_slice() {
+            [] => return Ok(Vec::new()),
+            [only] => {
+                let sql = format!(
+                    "SELECT project, name FROM pypi_projects p WHERE namespace = ?1 AND project > ?2 AND {live} \
+                     ORDER BY project LIMIT ?3"
+                );
+                sqlx::query(&sql).bind(only).bind(after).bind(limit).fetch_all(self.pool()).await?
+            }
+            _ => {
+                let sql = format!(
+                    "SELECT project, MIN(name) FROM pypi_projects p INDEXED BY pypi_projects_project \
+                     WHERE project > ?2 AND {IN_TREE} AND {live} GROUP BY project ORDER BY project LIMIT ?3"
+                );
+                sqlx::query(&sql).bind(namespace).bind(after).bind(limit).fetch_all(self.pool()).await?
+            }
+        };
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    /// Up to `max` distinct namespaces of the tree that hold projects, by
+    /// index seeks (a skip scan), not by reading every project.
+    async fn pypi_tree_namespaces(&self, namespace: &str, max: i64) -> Result<Vec<String>> {
+        let sql = format!(
+            "WITH RECURSIVE n(ns, k) AS ( \
+               SELECT (SELECT MIN(namespace) FROM pypi_projects WHERE {IN_TREE}), 1 \
+               UNION ALL \
+               SELECT (SELECT MIN(namespace) FROM pypi_projects WHERE namespace > n.ns AND {IN_TREE}), k + 1 \
+               FROM n WHERE n.ns IS NOT NULL AND k < ?2) \
+             SELECT ns FROM n WHERE ns IS NOT NULL"
+        );
+        Ok(sqlx::query_scalar(&sql).bind(namespace).bind(max).fetch_all(self.pool()).await?)
     }
 
     /// A live file by content and name, anywhere in the tree.

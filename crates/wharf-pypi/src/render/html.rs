@@ -48,7 +48,8 @@ pub fn project_html(page: &ProjectPage) -> String {
         meta.push_str(&format!("    <meta name=\"wharf:conflict\" content=\"{}\">\n", escape_html(c)));
     }
     let title = format!("Links for {}", page.name);
-    let mut out = head(&title, &meta);
+    let mut out = String::with_capacity(512 + 450 * page.files.len());
+    out.push_str(&head(&title, &meta));
     out.push_str(&format!("    <h1>{}</h1>\n", escape_html(&title)));
     for f in &page.files {
         out.push_str(&format!("    <a href=\"{}#sha256={}\"", escape_html(&f.url), escape_html(&f.sha256)));

@@ -12,8 +12,10 @@ use tokio::sync::Semaphore;
 
 use crate::SimpleFormat;
 
-/// Pages built concurrently (one per core is plenty: building is CPU work).
-pub const BUILDERS: usize = 2;
+/// Pages built at once. One: a build is CPU work that a second core would
+/// only share with the requests it serves, and a 10 000-file build holds
+/// tens of MiB while it runs.
+pub const BUILDERS: usize = 1;
 
 /// A rendered page and its strong ETag.
 #[derive(Debug, Clone)]

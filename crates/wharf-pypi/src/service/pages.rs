@@ -39,37 +39,27 @@ impl PackageIndex {
         Ok(Some(rendered))
     }
 
-    /// The page of a (normalized) project across the namespace tree.
+    /// The page of a (normalized) project across the namespace tree. Rows
+    /// arrive sorted by filename, so the copies of one filename in several
+    /// namespaces of a group are adjacent: identical ones are merged,
+    /// different ones withheld and reported.
     pub async fn project_page(&self, ns: &Namespace, project: &str) -> Result<Option<ProjectPage>, PypiError> {
-        let rows = self.meta.pypi_project_files(ns.as_str(), project).await?;
-        if rows.is_empty() {
+        let mut page = ProjectPage { name: project.to_string(), ..ProjectPage::default() };
+        let mut group: Vec<PackageFile> = Vec::new();
+        let mut any = false;
+        self.meta
+            .pypi_each_project_file(ns.as_str(), project, |f| {
+                any = true;
+                if group.first().is_some_and(|g| g.filename != f.filename) {
+                    add_file(&mut page, ns, std::mem::take(&mut group));
+                }
+                group.push(f);
+            })
+            .await?;
+        if !any {
             return Ok(None);
         }
-        let mut page = ProjectPage { name: project.to_string(), ..ProjectPage::default() };
-        let mut i = 0;
-        while i < rows.len() {
-            let same: Vec<&PackageFile> = rows[i..].iter().take_while(|r| r.filename == rows[i].filename).collect();
-            i += same.len();
-            if same.iter().any(|r| r.sha256 != same[0].sha256) {
-                tracing::warn!(namespace = %ns, filename = %same[0].filename, "conflicting files in group index");
-                page.conflicts.push(same[0].filename.clone());
-                continue;
-            }
-            let f = same[0];
-            if let Ok(v) = Version::parse(&f.version) {
-                page.versions.push(v);
-            }
-            page.files.push(ProjectFile {
-                filename: f.filename.clone(),
-                url: format!("../../files/{}/{}", f.sha256, f.filename),
-                sha256: f.sha256.clone(),
-                size: f.size as u64,
-                upload_time_micros: f.upload_time,
-                requires_python: f.requires_python.clone(),
-                yanked: if f.yanked { Yanked::Yes(f.yanked_reason.clone()) } else { Yanked::No },
-                core_metadata_sha256: f.metadata_sha256.clone(),
-            });
-        }
+        add_file(&mut page, ns, group);
         Ok(Some(page))
     }
 
@@ -88,4 +78,27 @@ impl PackageIndex {
     pub async fn find_file(&self, ns: &Namespace, sha256: &str, filename: &str) -> Result<PackageFile, PypiError> {
         self.meta.pypi_file_in_tree(ns.as_str(), sha256, filename).await?.ok_or(PypiError::NotFound)
     }
+}
+
+/// Adds one filename's rows (one per namespace holding it) to `page`.
+fn add_file(page: &mut ProjectPage, ns: &Namespace, same: Vec<PackageFile>) {
+    let Some(f) = same.first() else { return };
+    if same.iter().any(|r| r.sha256 != f.sha256) {
+        tracing::warn!(namespace = %ns, filename = %f.filename, "conflicting files in group index");
+        page.conflicts.push(f.filename.clone());
+        return;
+    }
+    if let Ok(v) = Version::parse(&f.version) {
+        page.versions.push(v);
+    }
+    page.files.push(ProjectFile {
+        url: format!("../../files/{}/{}", f.sha256, f.filename),
+        filename: f.filename.clone(),
+        sha256: f.sha256.clone(),
+        size: f.size as u64,
+        upload_time_micros: f.upload_time,
+        requires_python: f.requires_python.clone(),
+        yanked: if f.yanked { Yanked::Yes(f.yanked_reason.clone()) } else { Yanked::No },
+        core_metadata_sha256: f.metadata_sha256.clone(),
+    });
 }
