@@ -4,6 +4,7 @@
 
 mod fs;
 mod key;
+mod listing;
 mod mmap;
 mod pipeline;
 mod upload;
@@ -12,4 +13,5 @@ mod upload;
 mod tests;
 
 pub use fs::{BlobReader, BlobStore};
+pub use listing::StoredBlob;
 pub use upload::{AppendError, CommitError};

@@ -2,6 +2,7 @@
 //! SQLite is the embedded default; every write that must be atomic (a
 //! manifest with its tags, a delete with its tags) is one transaction.
 
+mod gc;
 mod oci;
 mod pypi;
 mod schema;
@@ -17,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
+pub use gc::{BlobLink, StoredManifest};
 pub use oci::{ManifestRow, NewManifest, ReferrerRow};
 pub use pypi::{FileSelector, NewPackageFile, PackageFile};
 

@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod config;
+mod gc;
 mod routes;
 mod tasks;
 
@@ -17,6 +18,7 @@ use wharf_oci::{Registry, RegistryConfig};
 use wharf_pypi::{IndexConfig, PackageIndex};
 
 pub use config::Config;
+pub use gc::{collect_garbage, lock_data_dir, DataDirLock, GcReport};
 
 /// Why the server could not start or stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +29,10 @@ pub enum ServerError {
     Meta(#[from] wharf_meta::MetaError),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("the data directory {0} is in use by another wharf process (stop it first)")]
+    Locked(String),
+    #[error("garbage collection stopped, nothing more was removed: {0}")]
+    Gc(String),
 }
 
 /// Everything a request handler may reach.

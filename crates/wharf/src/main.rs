@@ -1,4 +1,4 @@
-//! The `wharf` command line: `serve`, `config print-default`, `tag`, `pypi`.
+//! The `wharf` command line: `serve`, `gc`, `config print-default`, `tag`, `pypi`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +24,18 @@ enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Remove blobs nothing references any more (deleted images' layers,
+    /// deleted package files). Offline: stop the server first.
+    Gc {
+        #[command(flatten)]
+        settings: ServeArgs,
+        /// Report what would be removed, remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Keep links and blobs younger than this (a push in progress).
+        #[arg(long, default_value_t = 3600)]
+        grace_secs: u64,
+    },
     /// Point a tag at an existing manifest without moving layers (promotion):
     /// `wharf tag group/app:test group/app:prod`.
     Tag {
@@ -150,6 +162,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Serve(args) => serve(args.into_config()?),
+        Command::Gc { settings, dry_run, grace_secs } => gc(settings.into_config()?, dry_run, grace_secs),
         Command::Tag { source, target, server } => tag(&server, &source, &target),
         Command::Pypi(cmd) => pypi(cmd),
     }
@@ -159,11 +172,30 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }
 
-fn serve(config: Config) -> Result<()> {
+fn init_logging(config: &Config) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).context("invalid log filter")?)
         .with_writer(std::io::stderr)
         .init();
+    Ok(())
+}
+
+fn gc(config: Config, dry_run: bool, grace_secs: u64) -> Result<()> {
+    init_logging(&config)?;
+    let _lock = wharf_server::lock_data_dir(&config.data_dir)?;
+    let grace = std::time::Duration::from_secs(grace_secs);
+    let r = runtime()?.block_on(wharf_server::collect_garbage(&config, grace, dry_run))?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!(
+        "{verb} {} blob link(s) and {} blob(s), {} bytes; kept {} blob(s)",
+        r.links_removed, r.blobs_removed, r.bytes_freed, r.blobs_kept
+    );
+    Ok(())
+}
+
+fn serve(config: Config) -> Result<()> {
+    init_logging(&config)?;
+    let _lock = wharf_server::lock_data_dir(&config.data_dir)?;
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await

@@ -94,7 +94,7 @@ impl Registry {
         Ok(Some((row, bytes)))
     }
 
-    async fn manifest_bytes(&self, digest: &str) -> Result<Bytes> {
+    pub(crate) async fn manifest_bytes(&self, digest: &str) -> Result<Bytes> {
         if let Some(b) = self.manifest_cache.get(digest) {
             return Ok(b);
         }

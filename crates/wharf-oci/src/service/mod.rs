@@ -2,6 +2,7 @@
 //! `wharf-blob`; knows nothing of HTTP beyond the error type it returns.
 
 mod cache;
+mod gc;
 pub mod manifest;
 mod manifests;
 mod uploads;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use wharf_blob::BlobStore;
 use wharf_meta::Meta;
 
+pub use gc::OciMark;
 pub use manifests::{ManifestPut, PutOutcome};
 pub use uploads::UploadStatus;
 

@@ -162,7 +162,7 @@ const MIB: u64 = 1 << 20;
 /// are compressed with a sync flush after each, and the second (which only
 /// refers back to zeros) is repeated. `zeros` is a multiple of 1 MiB, ≥ 2 MiB.
 pub fn deflate_zeros(prefix: &[u8], zeros: u64, suffix: &[u8]) -> (Vec<u8>, u32) {
-    assert!(zeros % MIB == 0 && zeros >= 2 * MIB, "zeros must be a multiple of 1 MiB, at least 2 MiB");
+    assert!(zeros.is_multiple_of(MIB) && zeros >= 2 * MIB, "zeros must be a multiple of 1 MiB, at least 2 MiB");
     let block = vec![0u8; MIB as usize];
     let mut enc = DeflateEncoder::new(Vec::new(), Compression::default());
     enc.write_all(prefix).unwrap();

@@ -81,4 +81,10 @@ impl PackageIndex {
         }
         Ok(n)
     }
+
+    /// Digests (`sha256:<hex>`) whose bytes the index still serves: live
+    /// files and their PEP 658 metadata (garbage collection).
+    pub async fn gc_live(&self) -> Result<Vec<String>, PypiError> {
+        Ok(self.meta.gc_pypi_digests().await?.into_iter().map(|hex| format!("sha256:{hex}")).collect())
+    }
 }

@@ -12,6 +12,7 @@ mod conformance_matrix;
 mod conformance_pull;
 mod conformance_push;
 mod durability;
+mod gc;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;
