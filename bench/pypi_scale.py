@@ -22,10 +22,7 @@
         markdown table (stdout + OUT.md). RAW.tsv lines are "<metric>\\t<value>".
 """
 
-import base64
-import hashlib
 import http.client
-import io
 import json
 import multiprocessing
 import os
@@ -34,10 +31,9 @@ import statistics
 import sys
 import time
 import urllib.parse
-import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import pypilib  # noqa: E402  (make_wheel, _form, tree, tree_cpu)
+import pypilib  # noqa: E402  (build_wheel, upload_form, make_wheel, _form, tree, tree_cpu)
 
 BIG = "bigproj"
 
@@ -51,55 +47,17 @@ def big_wheel_name(n):
     return f"{BIG}-{big_version(n)}-py3-none-any.whl"
 
 
-def _b64(digest):
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+BIG_SUMMARY = "Wharf benchmark project with many versions"
 
 
 def make_big_wheel(n):
-    """A minimal valid wheel of bigproj 1.0.n: one module, METADATA 2.1,
-    WHEEL, and a RECORD listing every member (sha256 + size) and itself."""
-    ver = big_version(n)
-    di = f"{BIG}-{ver}.dist-info"
-    members = [
-        (f"{BIG}/__init__.py", f"__version__ = {ver!r}\n".encode()),
-        (f"{di}/METADATA", (f"Metadata-Version: 2.1\nName: {BIG}\nVersion: {ver}\n"
-                            f"Summary: Wharf benchmark project with many versions\n\n").encode()),
-        (f"{di}/WHEEL", b"Wheel-Version: 1.0\nGenerator: wharf-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
-    ]
-    record = "".join(f"{p},sha256={_b64(hashlib.sha256(d).digest())},{len(d)}\n" for p, d in members)
-    record += f"{di}/RECORD,,\n"
-    members.append((f"{di}/RECORD", record.encode()))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for p, d in members:
-            zi = zipfile.ZipInfo(p, date_time=(2024, 1, 1, 0, 0, 0))
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            z.writestr(zi, d)
-    return buf.getvalue()
+    """A minimal valid wheel of bigproj 1.0.n (pypilib.build_wheel)."""
+    return pypilib.build_wheel(BIG, big_version(n), BIG_SUMMARY, f"__version__ = {big_version(n)!r}\n")
 
 
 def big_form(n, data):
-    """pypilib._form's multipart body (twine 7's fields, same order) for bigproj 1.0.n."""
-    fields = [
-        ("metadata_version", "2.1"),
-        ("name", BIG),
-        ("version", big_version(n)),
-        ("summary", "Wharf benchmark project with many versions"),
-        ("pyversion", "py3"),
-        ("filetype", "bdist_wheel"),
-        ("sha256_digest", hashlib.sha256(data).hexdigest()),
-        ("blake2_256_digest", hashlib.blake2b(data, digest_size=32).hexdigest()),
-        (":action", "file_upload"),
-        ("protocol_version", "1"),
-    ]
-    boundary = hashlib.md5(data).hexdigest()
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{big_wheel_name(n)}"\r\n'
-                 f'Content-Type: application/octet-stream\r\n\r\n'.encode())
-    parts.append(data)
-    parts.append(f"\r\n--{boundary}--\r\n".encode())
-    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+    """twine 7's multipart body (pypilib.upload_form) for bigproj 1.0.n."""
+    return pypilib.upload_form(BIG, big_version(n), BIG_SUMMARY, big_wheel_name(n), data)
 
 
 def body_of(kind, i):

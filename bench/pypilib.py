@@ -56,13 +56,14 @@ def _b64(digest):
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def make_wheel(i):
-    name = f"pkg{i:04d}"
-    di = f"{name}-1.0.dist-info"
+def build_wheel(name, version, summary, module_code):
+    """A minimal valid wheel: one module, METADATA 2.1, WHEEL, and a RECORD
+    listing every member (sha256 + size) and itself. Deterministic bytes."""
+    di = f"{name}-{version}.dist-info"
     members = [
-        (f"{name}/__init__.py", f"VALUE = {i}\n".encode()),
-        (f"{di}/METADATA", (f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
-                            f"Summary: Wharf benchmark package {i}\n\n").encode()),
+        (f"{name}/__init__.py", module_code.encode()),
+        (f"{di}/METADATA", (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                            f"Summary: {summary}\n\n").encode()),
         (f"{di}/WHEEL", b"Wheel-Version: 1.0\nGenerator: wharf-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
     ]
     record = "".join(f"{p},sha256={_b64(hashlib.sha256(d).digest())},{len(d)}\n" for p, d in members)
@@ -76,6 +77,10 @@ def make_wheel(i):
             zi.external_attr = 0o644 << 16
             z.writestr(zi, d)
     return buf.getvalue()
+
+
+def make_wheel(i):
+    return build_wheel(f"pkg{i:04d}", "1.0", f"Wharf benchmark package {i}", f"VALUE = {i}\n")
 
 
 def cmd_gen(d, n):
@@ -192,14 +197,13 @@ def cmd_hwm(pid):
 
 
 # ---------------------------------------------------------------- upload
-def _form(i, data):
+def upload_form(name, version, summary, filename, data):
     """The multipart body twine 7 sends for a wheel (field order included)."""
-    name = f"pkg{i:04d}"
     fields = [
         ("metadata_version", "2.1"),
         ("name", name),
-        ("version", "1.0"),
-        ("summary", f"Wharf benchmark package {i}"),
+        ("version", version),
+        ("summary", summary),
         ("pyversion", "py3"),
         ("filetype", "bdist_wheel"),
         ("sha256_digest", hashlib.sha256(data).hexdigest()),
@@ -211,11 +215,15 @@ def _form(i, data):
     parts = []
     for k, v in fields:
         parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{wheel_name(i)}"\r\n'
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{filename}"\r\n'
                  f'Content-Type: application/octet-stream\r\n\r\n'.encode())
     parts.append(data)
     parts.append(f"\r\n--{boundary}--\r\n".encode())
     return f"multipart/form-data; boundary={boundary}", b"".join(parts)
+
+
+def _form(i, data):
+    return upload_form(f"pkg{i:04d}", "1.0", f"Wharf benchmark package {i}", wheel_name(i), data)
 
 
 def cmd_upload(url, d, start, end, out, pid, *opts):
