@@ -34,9 +34,8 @@ BIG_MIB="${BENCH_BIG_MIB:-2048}"
 PULLS_PER_SAMPLE=4
 OCI_MANIFEST='application/vnd.oci.image.manifest.v1+json'
 
-die() { echo "bench/oci.sh: ERROR: $*" >&2; exit 1; }
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found${2:+ — $2}"; }
+BENCH_NAME=bench/oci.sh
+. "$BENCH_DIR/lib.sh"   # die, log, need, start_wharf
 
 # ------------------------------------------------------------------ tools
 need cargo "install Rust (rustup)"
@@ -283,23 +282,6 @@ wait_http() { # URL: until it answers 200/401
 forget_pid() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget_pid "$1"; }
 
-start_wharf() { # DATA_DIR -> SRV_PID SRV_URL
-    local dir="$1" line="" i
-    mkdir -p "$dir"
-    # cwd = data dir so a stray ./wharf.toml is never picked up
-    ( cd "$dir" && WHARF_LOG=warn exec "$WHARF_BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" \
-        >"$dir.stdout" 2>"$dir.stderr" ) &
-    SRV_PID=$!; PIDS+=("$SRV_PID")
-    for i in $(seq 1 400); do
-        line="$(grep -m1 -o 'wharf listening on http://[0-9.:]*' "$dir.stdout" 2>/dev/null || true)"
-        [ -n "$line" ] && break
-        kill -0 "$SRV_PID" 2>/dev/null || die "wharf exited: $(cat "$dir.stderr")"
-        sleep 0.05
-    done
-    [ -n "$line" ] || die "wharf did not print its listening line"
-    SRV_URL="${line#wharf listening on }"
-    wait_http "$SRV_URL/v2/"
-}
 
 start_distribution() { # DATA_DIR -> SRV_PID SRV_URL
     local dir="$1" port

@@ -40,9 +40,8 @@ UV_REPEAT="${BENCH_UV_REPEAT:-3}"   # installs per uv sample (mean); uv's own st
 PAGE_PROJECT=pkg0042
 SERVERS=(wharf pypiserver devpi)
 
-die() { echo "bench/pypi.sh: ERROR: $*" >&2; exit 1; }
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-need() { command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found${2:+ — $2}"; }
+BENCH_NAME=bench/pypi.sh
+. "$BENCH_DIR/lib.sh"   # die, log, need, start_wharf
 need_venv() { [ -x "$VENV/bin/$1" ] || die "$VENV/bin/$1 not found — $2"; }
 
 # ------------------------------------------------------------------ tools
@@ -198,22 +197,6 @@ ph_end() {
 CLK_TCK="$(getconf CLK_TCK)"
 forget_pid() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 
-start_wharf() { # DATA_DIR -> SRV_PID SRV_URL
-    local dir="$1" line="" i
-    mkdir -p "$dir"
-    ( cd "$dir" && WHARF_LOG=warn exec "$WHARF_BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" \
-        >"$dir.stdout" 2>"$dir.stderr" ) &
-    SRV_PID=$!; PIDS+=("$SRV_PID")
-    for i in $(seq 1 400); do
-        line="$(grep -m1 -o 'wharf listening on http://[0-9.:]*' "$dir.stdout" 2>/dev/null || true)"
-        [ -n "$line" ] && break
-        kill -0 "$SRV_PID" 2>/dev/null || die "wharf exited: $(cat "$dir.stderr")"
-        sleep 0.05
-    done
-    [ -n "$line" ] || die "wharf did not print its listening line"
-    SRV_URL="${line#wharf listening on }"
-    wait_http "$SRV_URL/v2/"
-}
 
 start_pypiserver() { # PKG_DIR -> SRV_PID SRV_URL
     local dir="$1" port

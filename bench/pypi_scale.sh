@@ -40,12 +40,11 @@ PAGE_PROJECT=pkg0042
 ACCEPT_HTML='text/html'
 ACCEPT_JSON='application/vnd.pypi.simple.v1+json'
 
-die() { echo "bench/pypi_scale.sh: ERROR: $*" >&2; exit 1; }
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+BENCH_NAME=bench/pypi_scale.sh
+. "$BENCH_DIR/lib.sh"   # die, log, need, start_wharf
 # a failed check that still lets the run finish: the table is written, then the script exits 1
 FAILURES=()
 fail() { log "FAILED: $*"; FAILURES+=("$*"); }
-need() { command -v "$1" >/dev/null 2>&1 || die "required tool '$1' not found${2:+ — $2}"; }
 
 # ------------------------------------------------------------------ tools + knobs
 need curl "apt-get install curl"
@@ -129,15 +128,6 @@ cpu_busy_pct() {
     awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1]-x[1]) / (y[2]-x[2]) }'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-wait_http() { # URL: until it answers at all (any HTTP status)
-    local i code
-    for i in $(seq 1 600); do
-        code="$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)"
-        [ "$code" != 000 ] && return 0
-        sleep 0.05
-    done
-    die "$1 did not come up"
-}
 ticks_of() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # settle: wait (≤ 60 s) until wharf is idle (≤ 2 ticks in 0.5 s), so the
 # backlog of one phase (wrk stops sending, the server keeps working) or
@@ -154,22 +144,6 @@ settle() {
     log "warning: wharf still busy after 60 s of waiting"
 }
 
-start_wharf() { # DATA_DIR -> WPID WURL
-    local dir="$1" line="" i
-    mkdir -p "$dir"
-    ( cd "$dir" && WHARF_LOG=warn exec "$WHARF_BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" \
-        >"$dir.stdout" 2>"$dir.stderr" ) &
-    WPID=$!; PIDS+=("$WPID")
-    for i in $(seq 1 400); do
-        line="$(grep -m1 -o 'wharf listening on http://[0-9.:]*' "$dir.stdout" 2>/dev/null || true)"
-        [ -n "$line" ] && break
-        kill -0 "$WPID" 2>/dev/null || die "wharf exited: $(cat "$dir.stderr")"
-        sleep 0.05
-    done
-    [ -n "$line" ] || die "wharf did not print its listening line"
-    WURL="${line#wharf listening on }"
-    wait_http "$WURL/v2/"
-}
 
 # fill KIND(proj|big) URL COUNT: parallel uploads, recorded as fill_KIND_*
 fill() {
@@ -265,7 +239,7 @@ rec projects "$PROJECTS"; rec files "$FILES"; rec uploaders "$UPLOADERS"
 
 # ------------------------------------------------------------------ server + RSS sampler
 log "starting wharf"
-start_wharf "$DISK_DIR/wharf"
+start_wharf "$DISK_DIR/wharf"; WPID="$SRV_PID"; WURL="$SRV_URL"
 log "  wharf $WURL (pid $WPID)"
 PROJ_UP="$WURL/pypi/bench/proj/"; BIG_UP="$WURL/pypi/bench/big/"
 ROOT_URL="$WURL/pypi/bench/proj/simple/"
