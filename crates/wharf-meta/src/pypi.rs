@@ -153,8 +153,7 @@ impl Meta {
     /// primary key. A group spanning several namespaces walks the project
     /// index in order instead, so neither case sorts the whole tree per batch.
     pub async fn pypi_projects(&self, namespace: &str, after: &str, limit: i64) -> Result<Vec<(String, String)>> {
-        let live = "EXISTS (SELECT 1 FROM pypi_files f WHERE f.namespace = p.namespace AND f.project = p.project \
-                    AND f.deleted = 0)";
+        let live = "p.live_files > 0";
         let spans = self.pypi_tree_namespaces(namespace, 2).await?;
         let rows = match spans.as_slice() {
             [] => return Ok(Vec::new()),

@@ -75,6 +75,11 @@ async fn package_files_group_ranges_and_tombstones() {
     assert_eq!(m.pypi_delete("g/a", "demo", &FileSelector::Release("1.0".into())).await.unwrap(), 1);
     assert!(m.pypi_file("g/a", "demo-1.0.tar.gz").await.unwrap().unwrap().deleted);
     assert!(!m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s9")).await.unwrap(), "tombstone keeps the name");
+    // The project list follows live files: g/a has none left, the group still has g/b/c's.
+    assert!(m.pypi_projects("g/a", "", 10).await.unwrap().is_empty());
+    assert_eq!(m.pypi_projects("g", "", 10).await.unwrap().len(), 1);
+    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), "identical bytes revive");
+    assert_eq!(m.pypi_projects("g/a", "", 10).await.unwrap().len(), 1);
     assert_eq!(m.pypi_yank("g/b/c", "demo", &FileSelector::Project, true, Some("r")).await.unwrap(), 1);
     let f = m.pypi_file("g/b/c", "demo-2.0.tar.gz").await.unwrap().unwrap();
     assert_eq!((f.yanked, f.yanked_reason.as_deref()), (true, Some("r")));

@@ -22,6 +22,7 @@ pub struct Config {
     pub upload_reap_interval_secs: u64,
     pub max_package_bytes: u64,
     pub shutdown_grace_secs: u64,
+    pub page_cache_bytes: usize,
 }
 
 impl Default for Config {
@@ -38,6 +39,7 @@ impl Default for Config {
             upload_reap_interval_secs: 600,
             max_package_bytes: 1024 * 1024 * 1024,
             shutdown_grace_secs: 30,
+            page_cache_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -82,6 +84,9 @@ max_package_bytes = 1073741824
 # On SIGTERM/SIGINT, in-flight requests get this long to finish; requests
 # still running after it are cut off.
 shutdown_grace_secs = 30
+
+# Memory for rendered Python project pages, reused until any package changes.
+page_cache_bytes = 16777216
 "#;
 
 /// Why a configuration file could not be used.

@@ -52,7 +52,11 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
     let index = Arc::new(PackageIndex::new(
         meta.clone(),
         blobs.clone(),
-        IndexConfig { max_file_bytes: config.max_package_bytes, ..IndexConfig::default() },
+        IndexConfig {
+            max_file_bytes: config.max_package_bytes,
+            page_cache_bytes: config.page_cache_bytes,
+            ..IndexConfig::default()
+        },
     ));
     let registry = Arc::new(Registry::new(
         meta,

@@ -125,6 +125,8 @@ struct ServeArgs {
     max_package_bytes: Option<u64>,
     #[arg(long, env = "WHARF_SHUTDOWN_GRACE_SECS")]
     shutdown_grace_secs: Option<u64>,
+    #[arg(long, env = "WHARF_PAGE_CACHE_BYTES")]
+    page_cache_bytes: Option<usize>,
 }
 
 impl ServeArgs {
@@ -148,7 +150,8 @@ impl ServeArgs {
             upload_max_age_secs,
             upload_reap_interval_secs,
             max_package_bytes,
-            shutdown_grace_secs
+            shutdown_grace_secs,
+            page_cache_bytes
         );
         Ok(c)
     }
