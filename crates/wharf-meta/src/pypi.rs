@@ -176,17 +176,38 @@ impl Meta {
     }
 
     /// Up to `max` distinct namespaces of the tree that hold projects, by
-    /// index seeks (a skip scan), not by reading every project.
-    async fn pypi_tree_namespaces(&self, namespace: &str, max: i64) -> Result<Vec<String>> {
-        let sql = format!(
-            "WITH RECURSIVE n(ns, k) AS ( \
-               SELECT (SELECT MIN(namespace) FROM pypi_projects WHERE {IN_TREE}), 1 \
-               UNION ALL \
-               SELECT (SELECT MIN(namespace) FROM pypi_projects WHERE namespace > n.ns AND {IN_TREE}), k + 1 \
-               FROM n WHERE n.ns IS NOT NULL AND k < ?2) \
-             SELECT ns FROM n WHERE ns IS NOT NULL"
-        );
-        Ok(sqlx::query_scalar(&sql).bind(namespace).bind(max).fetch_all(self.pool()).await?)
+    /// index seeks on the primary key (a skip scan), never a scan.
+    async fn pypi_tree_namespaces(&self, namespace: &str, max: usize) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        let exact: Option<i64> = sqlx::query_scalar("SELECT 1 FROM pypi_projects WHERE namespace = ? LIMIT 1")
+            .bind(namespace)
+            .fetch_optional(self.pool())
+            .await?;
+        if exact.is_some() {
+            found.push(namespace.to_string());
+        }
+        // Descendants sort between "<ns>/" and "<ns>0" ('0' follows '/').
+        let below = format!("{namespace}0");
+        let mut after: Option<String> = None;
+        while found.len() < max {
+            let next: Option<String> = match &after {
+                None => sqlx::query_scalar(
+                    "SELECT MIN(namespace) FROM pypi_projects WHERE namespace >= ?1 AND namespace < ?2",
+                )
+                .bind(format!("{namespace}/")),
+                Some(prev) => sqlx::query_scalar(
+                    "SELECT MIN(namespace) FROM pypi_projects WHERE namespace > ?1 AND namespace < ?2",
+                )
+                .bind(prev.clone()),
+            }
+            .bind(&below)
+            .fetch_one(self.pool())
+            .await?;
+            let Some(ns) = next else { break };
+            found.push(ns.clone());
+            after = Some(ns);
+        }
+        Ok(found)
     }
 
     /// A live file by content and name, anywhere in the tree.
