@@ -83,19 +83,8 @@ def _worker(url, kind, idx, ready, go, out):
             h = {"User-Agent": "wharf-bench (twine-like form)", "Connection": "keep-alive",
                  "Content-Type": ctype, "Content-Length": str(len(body))}
             t0 = time.monotonic()
-            for attempt in (0, 1):
-                try:
-                    conn.request("POST", path, body=body, headers=h)
-                    r = conn.getresponse()
-                    text = r.read()
-                    break
-                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                        http.client.CannotSendRequest):
-                    if attempt:
-                        raise
-                    conn.close()
-                    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-                    reconnects += 1
+            conn, r, text, again = pypilib.post_once_more_on_reset(conn, u, path, body, h)
+            reconnects += again
             lat.append((i, time.monotonic() - t0))
             if not 200 <= r.status < 300:
                 sys.stderr.write(f"pypi_scale fill: {url} {fname}: HTTP {r.status} {r.reason}: {text[:300]!r}\n")

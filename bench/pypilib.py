@@ -226,6 +226,22 @@ def _form(i, data):
     return upload_form(f"pkg{i:04d}", "1.0", f"Wharf benchmark package {i}", wheel_name(i), data)
 
 
+def post_once_more_on_reset(conn, u, path, body, headers):
+    """POST on a keep-alive connection; if the server closed it meanwhile,
+    reconnect and send once more. Returns (conn, response, body, reconnects)."""
+    for attempt in (0, 1):
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            r = conn.getresponse()
+            return conn, r, r.read(), attempt
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                http.client.CannotSendRequest):
+            if attempt:
+                raise
+            conn.close()
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
+
+
 def cmd_upload(url, d, start, end, out, pid, *opts):
     start, end = int(start), int(end)
     auth = deadline = None
@@ -261,19 +277,8 @@ def cmd_upload(url, d, start, end, out, pid, *opts):
         h = dict(base_headers)
         h["Content-Type"] = ctype
         h["Content-Length"] = str(len(body))
-        for attempt in (0, 1):
-            try:
-                conn.request("POST", path, body=body, headers=h)
-                r = conn.getresponse()
-                text = r.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
-                    http.client.CannotSendRequest):
-                if attempt:
-                    raise
-                conn.close()
-                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-                reconnects += 1
+        conn, r, text, again = post_once_more_on_reset(conn, u, path, body, h)
+        reconnects += again
         if not 200 <= r.status < 300:
             sys.exit(f"pypilib upload: {url} {wheel_name(start + n)}: HTTP {r.status} {r.reason}: {text[:300]!r}")
         if r.getheader("Connection", "").lower() == "close":
