@@ -24,10 +24,10 @@ impl PackageIndex {
         version: Option<&str>,
         filename: Option<&str>,
     ) -> Result<Vec<FileSelector>, PypiError> {
-        let FileSelector::Release(v) = Self::selector(version, filename)? else {
-            return Ok(vec![Self::selector(version, filename)?]);
+        let want = match Self::selector(version, filename)? {
+            FileSelector::Release(v) => Version::parse(&v)?,
+            other => return Ok(vec![other]),
         };
-        let want = Version::parse(&v)?;
         let mut stored: Vec<String> = self
             .meta
             .pypi_project_files(ns.as_str(), project)
