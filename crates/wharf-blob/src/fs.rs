@@ -9,6 +9,10 @@ use tokio::fs::File;
 use wharf_core::{Digest, Hasher};
 
 use crate::key;
+use crate::mmap::MapBudget;
+
+/// Bytes of blob files mapped at once for downloads, across all of them.
+const MAP_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
 
 static STAGING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -29,6 +33,7 @@ pub struct BlobStore {
     /// Per-upload lock and running hash; lost on restart (then the upload is
     /// re-hashed from disk on commit).
     pub(crate) uploads: Mutex<HashMap<String, Arc<tokio::sync::Mutex<UploadState>>>>,
+    pub(crate) map_budget: MapBudget,
 }
 
 /// An opened blob range, ready to stream.
@@ -36,12 +41,13 @@ pub struct BlobReader {
     file: std::fs::File,
     offset: u64,
     pub len: u64,
+    budget: MapBudget,
 }
 
 impl BlobReader {
-    /// The bytes, produced ahead of the socket on a blocking thread.
+    /// The bytes, each chunk read when the socket asks for it.
     pub fn into_stream(self) -> impl futures_util::Stream<Item = io::Result<bytes::Bytes>> + Send + 'static {
-        crate::pipeline::read_stream(self.file, self.offset, self.len)
+        crate::pipeline::read_stream(self.file, self.offset, self.len, self.budget)
     }
 }
 
@@ -57,7 +63,7 @@ impl BlobStore {
         while let Some(e) = rd.next_entry().await? {
             let _ = tokio::fs::remove_file(e.path()).await;
         }
-        Ok(BlobStore { root, uploads: Mutex::new(HashMap::new()) })
+        Ok(BlobStore { root, uploads: Mutex::new(HashMap::new()), map_budget: MapBudget::new(MAP_BUDGET_BYTES) })
     }
 
     pub fn root(&self) -> &Path {
@@ -80,7 +86,7 @@ impl BlobStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e),
         };
-        Ok(Some(BlobReader { file, offset, len }))
+        Ok(Some(BlobReader { file, offset, len, budget: self.map_budget.clone() }))
     }
 
     /// Reads a whole small blob (manifests; callers bound the size).
@@ -154,4 +160,44 @@ fn create_dir_durable(dir: &Path) -> io::Result<()> {
         Err(e) => return Err(e),
     }
     std::fs::File::open(parent)?.sync_all()
+}
+
+/// Why the data directory cannot take writes.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageHealth {
+    #[error("data directory out of space: {free} bytes free")]
+    Full { free: u64 },
+    #[error("data directory not writable: {0}")]
+    Unwritable(io::Error),
+}
+
+/// Free bytes below which the data directory counts as full (or a
+/// sixteenth of a smaller file system).
+const MIN_FREE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl BlobStore {
+    /// Whether the data directory can take writes: enough free space, and a
+    /// small file can be written, synced and removed.
+    pub async fn check_writable(&self) -> Result<(), StorageHealth> {
+        let root = self.root.clone();
+        let n = STAGING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let probe = key::tmp(&self.root, &format!("ready-{n}"));
+        tokio::task::spawn_blocking(move || {
+            let st = rustix::fs::statvfs(&root).map_err(|e| StorageHealth::Unwritable(e.into()))?;
+            let free = st.f_bavail.saturating_mul(st.f_frsize);
+            let total = st.f_blocks.saturating_mul(st.f_frsize);
+            if free < MIN_FREE_BYTES.min(total / 16) {
+                return Err(StorageHealth::Full { free });
+            }
+            let write = || -> io::Result<()> {
+                let mut f = std::fs::File::create(&probe)?;
+                io::Write::write_all(&mut f, b"ok")?;
+                f.sync_all()?;
+                std::fs::remove_file(&probe)
+            };
+            write().map_err(StorageHealth::Unwritable)
+        })
+        .await
+        .map_err(|e| StorageHealth::Unwritable(io::Error::other(e)))?
+    }
 }

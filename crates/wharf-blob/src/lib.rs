@@ -12,6 +12,6 @@ mod upload;
 #[cfg(test)]
 mod tests;
 
-pub use fs::{BlobReader, BlobStore};
+pub use fs::{BlobReader, BlobStore, StorageHealth};
 pub use listing::StoredBlob;
 pub use upload::{AppendError, CommitError};

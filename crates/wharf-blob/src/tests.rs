@@ -101,3 +101,82 @@ async fn large_reads_are_mapped_and_exact() {
     let (start, len) = (3 * 1024 * 1024 + 7, 9 * 1024 * 1024 + 11);
     assert_eq!(read_all(&store, &d, start as u64, len as u64).await, &data[start..start + len]);
 }
+
+/// Stalled uploaders and downloaders that stop reading must hold no
+/// blocking thread: with a pool of two, a normal upload and download still
+/// finish while twenty of each are stuck.
+#[test]
+fn stalled_clients_hold_no_blocking_thread() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(BlobStore::open(dir.path()).await.unwrap());
+        let big = vec![7u8; 9 << 20];
+        let d = Digest::sha256_of(&big);
+        store.create_upload("c0").await.unwrap();
+        store.append("c0", None, u64::MAX, body(&[&big])).await.unwrap();
+        store.commit("c0", &d).await.unwrap();
+        let mut stuck = Vec::new();
+        for i in 0..20 {
+            let id = format!("d{i}");
+            store.create_upload(&id).await.unwrap();
+            let s = store.clone();
+            // Some bytes, then nothing for ever.
+            let stalled =
+                stream::iter(vec![Ok::<_, std::io::Error>(Bytes::from_static(b"abc"))]).chain(stream::pending());
+            stuck.push(tokio::spawn(async move { s.append(&id, None, u64::MAX, Box::pin(stalled)).await }));
+            // A download whose first chunk is taken and then never read on.
+            let mut r = Box::pin(store.read(&d, 0, big.len() as u64).await.unwrap().unwrap().into_stream());
+            r.next().await.unwrap().unwrap();
+            stuck.push(tokio::spawn(async move {
+                let _hold = r;
+                std::future::pending::<Result<u64, AppendError>>().await
+            }));
+        }
+        let normal = async {
+            store.create_upload("e1").await.unwrap();
+            store.append("e1", None, u64::MAX, body(&[b"fine"])).await.unwrap();
+            store.commit("e1", &Digest::sha256_of(b"fine")).await.unwrap();
+            assert_eq!(read_all(&store, &d, 0, big.len() as u64).await, big);
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), normal).await.expect("normal client starved");
+        for s in stuck {
+            s.abort();
+        }
+    });
+}
+
+#[tokio::test]
+async fn mapped_downloads_draw_on_one_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = BlobStore::open(dir.path()).await.unwrap();
+    let big: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let d = Digest::sha256_of(&big);
+    store.create_upload("a2").await.unwrap();
+    store.append("a2", None, u64::MAX, body(&[&big])).await.unwrap();
+    store.commit("a2", &d).await.unwrap();
+    let full = store.map_budget.available();
+    let mut readers = Vec::new();
+    // Far more concurrent readers than the budget has windows for.
+    for _ in 0..100 {
+        let mut s = Box::pin(store.read(&d, 0, big.len() as u64).await.unwrap().unwrap().into_stream());
+        let first = s.next().await.unwrap().unwrap();
+        readers.push((s, first));
+    }
+    assert_eq!(store.map_budget.available(), 0, "budget spent, the rest read into buffers");
+    // Every reader still gets exact bytes.
+    for (mut s, first) in readers.drain(..3) {
+        let mut out = first.to_vec();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        assert!(out == big);
+    }
+    drop(readers);
+    assert_eq!(store.map_budget.available(), full, "mappings give their budget back");
+}

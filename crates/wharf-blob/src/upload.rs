@@ -5,13 +5,12 @@ use std::io::{self, Seek, SeekFrom};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
-use tokio::sync::mpsc;
+use futures_util::Stream;
 use wharf_core::{Algorithm, Digest, Hasher};
 
 use crate::fs::{publish, BlobStore, RunningHash, UploadState};
 use crate::key;
-use crate::pipeline::{self, CHANNEL_DEPTH};
+use crate::pipeline;
 
 /// Why bytes could not be appended to an upload.
 #[derive(Debug, thiserror::Error)]
@@ -95,18 +94,22 @@ impl BlobStore {
             }
         }
         let running = state.running.take().filter(|r| r.len == have);
-        let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
-        let (fed, written) =
-            tokio::join!(feed(body, tx, have, max_total), pipeline::write_all(&path, have, running, rx));
+        let file = tokio::fs::OpenOptions::new().write(true).open(&path).await;
+        let written = match file {
+            Ok(file) => pipeline::write_stream(Arc::new(file.into_std().await), have, running, body, max_total).await,
+            Err(e) => Err(e.into()),
+        };
         // Whatever failed (the client's body or our disk), the session goes
         // back to the length it had: never a partial chunk.
-        match (fed, written.map_err(AppendError::Io)) {
-            (Ok(()), Ok((written, running))) => {
+        match written {
+            Ok((written, running)) => {
                 state.running = running;
                 Ok(have + written)
             }
-            (Err(e), _) | (Ok(()), Err(e)) => {
-                truncate(&path, have).await?;
+            Err(e) => {
+                if let Err(cut) = truncate(&path, have).await {
+                    tracing::error!(error = %cut, upload = id, "cannot cut an upload back after a failed append");
+                }
                 Err(e)
             }
         }
@@ -200,26 +203,6 @@ impl BlobStore {
         self.forget(id);
         r
     }
-}
-
-/// Pulls the request body and hands its pieces to the writer thread.
-async fn feed<S, E>(mut body: S, tx: mpsc::Sender<Bytes>, have: u64, max_total: u64) -> Result<(), AppendError>
-where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
-{
-    let mut total = have;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| AppendError::Body(e.to_string()))?;
-        total += chunk.len() as u64;
-        if total > max_total {
-            return Err(AppendError::TooLarge(max_total));
-        }
-        if tx.send(chunk).await.is_err() {
-            return Err(AppendError::Body("writer stopped".into()));
-        }
-    }
-    Ok(())
 }
 
 fn hash_file(file: &mut std::fs::File, alg: Algorithm) -> io::Result<Digest> {

@@ -27,6 +27,19 @@ pub use pypi::{FileSelector, NewPackageFile, PackageFile};
 #[error("metadata database error: {0}")]
 pub struct MetaError(#[from] sqlx::Error);
 
+impl MetaError {
+    /// The database could not write because the disk or a quota is full
+    /// (`SQLITE_FULL`, or the I/O error underneath).
+    pub fn is_storage_full(&self) -> bool {
+        match &self.0 {
+            sqlx::Error::Io(e) => wharf_core::storage::is_full(e),
+            // SQLITE_FULL (13), extended codes included.
+            sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| c & 0xff == 13),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T> = std::result::Result<T, MetaError>;
 
 /// Handle to the metadata database.

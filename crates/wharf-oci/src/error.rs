@@ -22,6 +22,7 @@ pub enum Code {
     Unauthorized,
     Denied,
     Unsupported,
+    TooManyRequests,
     PaginationNumberInvalid,
     RangeInvalid,
     Unknown,
@@ -44,6 +45,7 @@ impl Code {
             Code::Unauthorized => "UNAUTHORIZED",
             Code::Denied => "DENIED",
             Code::Unsupported => "UNSUPPORTED",
+            Code::TooManyRequests => "TOOMANYREQUESTS",
             Code::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
             Code::RangeInvalid => "RANGE_INVALID",
             Code::Unknown => "UNKNOWN",
@@ -58,6 +60,7 @@ impl Code {
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Denied => StatusCode::FORBIDDEN,
             Code::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
+            Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Code::RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
             Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
@@ -100,13 +103,30 @@ impl OciError {
 
 impl From<wharf_meta::MetaError> for OciError {
     fn from(e: wharf_meta::MetaError) -> Self {
+        if e.is_storage_full() {
+            return OciError::storage_full(e);
+        }
         OciError::internal(e)
     }
 }
 
 impl From<std::io::Error> for OciError {
     fn from(e: std::io::Error) -> Self {
+        if wharf_core::storage::is_full(&e) {
+            return OciError::storage_full(e);
+        }
         OciError::internal(e)
+    }
+}
+
+impl OciError {
+    /// The disk (or quota) is full: the server's condition, not the
+    /// client's; clients retry (`Retry-After`), the operator is told.
+    fn storage_full(err: impl std::fmt::Display) -> OciError {
+        tracing::error!(error = %err, "storage full: a write was refused");
+        OciError::new(Code::Unknown, "the registry is out of storage space; retry later")
+            .with_status(StatusCode::INSUFFICIENT_STORAGE)
+            .with_header(header::RETRY_AFTER, wharf_core::storage::RETRY_AFTER_SECS)
     }
 }
 

@@ -23,6 +23,12 @@ pub struct Config {
     pub max_package_bytes: u64,
     pub shutdown_grace_secs: u64,
     pub page_cache_bytes: usize,
+    pub max_connections: usize,
+    pub header_read_timeout_secs: u64,
+    pub idle_timeout_secs: u64,
+    pub body_read_timeout_secs: u64,
+    pub max_concurrent_uploads: usize,
+    pub max_concurrent_downloads: usize,
 }
 
 impl Default for Config {
@@ -40,6 +46,12 @@ impl Default for Config {
             max_package_bytes: 1024 * 1024 * 1024,
             shutdown_grace_secs: 30,
             page_cache_bytes: 16 * 1024 * 1024,
+            max_connections: 8192,
+            header_read_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            body_read_timeout_secs: 60,
+            max_concurrent_uploads: 1024,
+            max_concurrent_downloads: 2048,
         }
     }
 }
@@ -87,6 +99,30 @@ shutdown_grace_secs = 30
 
 # Memory for rendered Python project pages, reused until any package changes.
 page_cache_bytes = 16777216
+
+# Open connections at most (also kept below the open-file limit, whose soft
+# value is raised to the hard one at start-up). Beyond it, new connections
+# get 503 with Retry-After and are closed.
+max_connections = 8192
+
+# A request head must arrive in full within this long after the connection
+# is ready for one: closes half-sent heads and idle keep-alive connections.
+header_read_timeout_secs = 30
+
+# A connection on which no byte moves either way for this long while no
+# request is being handled (e.g. a client that stopped reading a download)
+# is closed.
+idle_timeout_secs = 60
+
+# A request body that sends nothing for this long fails; an upload session
+# keeps the bytes it had before that request.
+body_read_timeout_secs = 60
+
+# Concurrent uploads (requests with a body) and downloads (blob and package
+# file GETs) at most; beyond them clients are asked to retry (OCI: 429
+# TOOMANYREQUESTS, Python index: 503, both with Retry-After).
+max_concurrent_uploads = 1024
+max_concurrent_downloads = 2048
 "#;
 
 /// Why a configuration file could not be used.

@@ -4,7 +4,9 @@
 
 mod admin;
 pub mod config;
+mod conn;
 mod gc;
+mod limits;
 mod routes;
 mod tasks;
 
@@ -40,6 +42,7 @@ pub enum ServerError {
 pub struct AppState {
     pub registry: Arc<Registry>,
     pub index: Arc<PackageIndex>,
+    pub blobs: Arc<BlobStore>,
 }
 
 /// Opens storage as configured and returns the application state.
@@ -60,7 +63,7 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
     ));
     let registry = Arc::new(Registry::new(
         meta,
-        blobs,
+        blobs.clone(),
         RegistryConfig {
             max_manifest_bytes: config.max_manifest_bytes,
             max_blob_bytes: config.max_blob_bytes,
@@ -68,7 +71,7 @@ pub async fn open_state(config: &Config) -> Result<AppState, ServerError> {
             automatic_mount: config.automatic_mount,
         },
     ));
-    Ok(AppState { registry, index })
+    Ok(AppState { registry, index, blobs })
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then lets
@@ -84,14 +87,12 @@ pub async fn launch(
         config.upload_max_age_secs,
         config.upload_reap_interval_secs,
     ));
-    let app = routes::router(state);
-    // Responses are written as soon as they are ready: without TCP_NODELAY a
-    // streamed body after its headers can wait for a delayed ACK (~40 ms).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-        }
-    });
+    let app = routes::router(state, &config);
+    let limits = conn::ConnLimits {
+        max_connections: config.max_connections,
+        header_read_timeout: std::time::Duration::from_secs(config.header_read_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(config.idle_timeout_secs),
+    };
     // Once `shutdown` fires, in-flight requests get `shutdown_grace_secs`;
     // a stalled client cannot hold the process open for ever.
     let (fired_tx, mut fired_rx) = tokio::sync::watch::channel(false);
@@ -107,7 +108,7 @@ pub async fn launch(
         tokio::time::sleep(grace).await;
     };
     let result = tokio::select! {
-        r = axum::serve(listener, app).with_graceful_shutdown(shutdown) => r,
+        r = conn::serve(listener, app, limits, shutdown) => r,
         () = deadline => {
             tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period over; cutting off in-flight requests");
             Ok(())

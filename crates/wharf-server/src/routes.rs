@@ -4,13 +4,17 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use wharf_oci::api::dispatch;
 
-use crate::{admin, AppState};
+use crate::limits::{limit_transfers, Transfers};
+use crate::{admin, AppState, Config};
 
-pub(crate) fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState, config: &Config) -> Router {
+    let transfers = Transfers::new(config.max_concurrent_uploads, config.max_concurrent_downloads);
+    let body_timeout = std::time::Duration::from_secs(config.body_read_timeout_secs);
     let oci = Router::new()
         .route("/v2", any(dispatch))
         .route("/v2/", any(dispatch))
@@ -31,13 +35,23 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(oci)
         .merge(pypi)
         .merge(admin)
+        .layer(axum::middleware::from_fn_with_state(transfers, limit_transfers))
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::DEBUG)))
         .layer(CatchPanicLayer::new())
 }
 
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (StatusCode, &'static str) {
-    match state.registry.meta().ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "metadata database unavailable"),
+/// Ready when the metadata database answers and the data directory can take
+/// writes (space left, a probe file written and synced).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> (StatusCode, String) {
+    if state.registry.meta().ping().await.is_err() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "metadata database unavailable".into());
+    }
+    match state.blobs.check_writable().await {
+        Ok(()) => (StatusCode::OK, "ready".into()),
+        Err(e) => {
+            tracing::error!(error = %e, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
     }
 }

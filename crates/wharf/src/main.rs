@@ -127,6 +127,18 @@ struct ServeArgs {
     shutdown_grace_secs: Option<u64>,
     #[arg(long, env = "WHARF_PAGE_CACHE_BYTES")]
     page_cache_bytes: Option<usize>,
+    #[arg(long, env = "WHARF_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    #[arg(long, env = "WHARF_HEADER_READ_TIMEOUT_SECS")]
+    header_read_timeout_secs: Option<u64>,
+    #[arg(long, env = "WHARF_IDLE_TIMEOUT_SECS")]
+    idle_timeout_secs: Option<u64>,
+    #[arg(long, env = "WHARF_BODY_READ_TIMEOUT_SECS")]
+    body_read_timeout_secs: Option<u64>,
+    #[arg(long, env = "WHARF_MAX_CONCURRENT_UPLOADS")]
+    max_concurrent_uploads: Option<usize>,
+    #[arg(long, env = "WHARF_MAX_CONCURRENT_DOWNLOADS")]
+    max_concurrent_downloads: Option<usize>,
 }
 
 impl ServeArgs {
@@ -151,7 +163,13 @@ impl ServeArgs {
             upload_reap_interval_secs,
             max_package_bytes,
             shutdown_grace_secs,
-            page_cache_bytes
+            page_cache_bytes,
+            max_connections,
+            header_read_timeout_secs,
+            idle_timeout_secs,
+            body_read_timeout_secs,
+            max_concurrent_uploads,
+            max_concurrent_downloads
         );
         Ok(c)
     }

@@ -68,7 +68,7 @@ impl Registry {
                 OciError::new(Code::SizeInvalid, e.to_string()).with_status(StatusCode::PAYLOAD_TOO_LARGE)
             }
             AppendError::Body(_) => OciError::new(Code::BlobUploadInvalid, e.to_string()),
-            AppendError::Io(io) => OciError::internal(io),
+            AppendError::Io(io) => OciError::from(io),
         })?;
         self.meta.touch_upload(id).await?;
         Ok(UploadStatus { id: id.to_string(), len })
@@ -81,7 +81,7 @@ impl Registry {
         let size = self.blobs.commit(id, digest).await.map_err(|e| match e {
             CommitError::UnknownUpload => unknown_upload(),
             CommitError::DigestMismatch { .. } => OciError::new(Code::DigestInvalid, e.to_string()),
-            CommitError::Io(io) => OciError::internal(io),
+            CommitError::Io(io) => OciError::from(io),
         })?;
         self.meta.link_blob(repo.as_str(), &digest.to_string(), size as i64).await?;
         self.meta.delete_upload(id).await?;

@@ -13,6 +13,8 @@ mod conformance_pull;
 mod conformance_push;
 mod durability;
 mod gc;
+mod hardening_disk;
+mod hardening_net;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;
