@@ -22,8 +22,6 @@ pub enum Code {
     Unauthorized,
     Denied,
     Unsupported,
-    PaginationNumberInvalid,
-    RangeInvalid,
     Unknown,
 }
 
@@ -44,8 +42,6 @@ impl Code {
             Code::Unauthorized => "UNAUTHORIZED",
             Code::Denied => "DENIED",
             Code::Unsupported => "UNSUPPORTED",
-            Code::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
-            Code::RangeInvalid => "RANGE_INVALID",
             Code::Unknown => "UNKNOWN",
         }
     }
@@ -58,7 +54,6 @@ impl Code {
             Code::Unauthorized => StatusCode::UNAUTHORIZED,
             Code::Denied => StatusCode::FORBIDDEN,
             Code::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
-            Code::RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
             Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

@@ -13,6 +13,7 @@ mod conformance_pull;
 mod conformance_push;
 mod durability;
 mod gc;
+mod oci_hardening;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;
