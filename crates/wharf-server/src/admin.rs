@@ -30,14 +30,14 @@ fn error(status: StatusCode, msg: impl Into<String>) -> Response {
 
 /// A JSON request body whose rejections (bad JSON, missing fields, wrong
 /// content type, too large) are answered in the admin API's error shape.
-pub(crate) struct Body<T>(T);
+pub(crate) struct JsonBody<T>(T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
         match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
+            Ok(Json(v)) => Ok(JsonBody(v)),
             Err(e) => Err(error(e.status(), e.body_text())),
         }
     }
@@ -74,7 +74,7 @@ pub fn split_image_ref(s: &str) -> Option<(RepoName, Reference)> {
 }
 
 /// `POST /api/v1/tags`: point a tag at an existing manifest (promotion).
-pub(crate) async fn create_tag(State(state): State<AppState>, Body(req): Body<TagRequest>) -> Response {
+pub(crate) async fn create_tag(State(state): State<AppState>, JsonBody(req): JsonBody<TagRequest>) -> Response {
     let Some((src, src_ref)) = split_image_ref(&req.source) else {
         return bad(format!("invalid source {:?}: expected <repo>:<tag> or <repo>@<digest>", req.source));
     };
@@ -123,17 +123,17 @@ async fn set_yanked(state: AppState, req: PackageRequest, yanked: bool) -> Respo
 }
 
 /// `POST /api/v1/pypi/yank`: yank a file, a release or a project (PEP 592).
-pub(crate) async fn yank(State(state): State<AppState>, Body(req): Body<PackageRequest>) -> Response {
+pub(crate) async fn yank(State(state): State<AppState>, JsonBody(req): JsonBody<PackageRequest>) -> Response {
     set_yanked(state, req, true).await
 }
 
 /// `POST /api/v1/pypi/unyank`
-pub(crate) async fn unyank(State(state): State<AppState>, Body(req): Body<PackageRequest>) -> Response {
+pub(crate) async fn unyank(State(state): State<AppState>, JsonBody(req): JsonBody<PackageRequest>) -> Response {
     set_yanked(state, req, false).await
 }
 
 /// `POST /api/v1/pypi/delete`: delete a file, a release or a project.
-pub(crate) async fn delete_package(State(state): State<AppState>, Body(req): Body<PackageRequest>) -> Response {
+pub(crate) async fn delete_package(State(state): State<AppState>, JsonBody(req): JsonBody<PackageRequest>) -> Response {
     let Ok(ns) = req.namespace.parse::<wharf_pypi::Namespace>() else {
         return bad(format!("invalid namespace {:?}", req.namespace));
     };
@@ -148,7 +148,7 @@ mod tests {
 
     use super::*;
 
-    async fn echo(Body(req): Body<TagRequest>) -> Response {
+    async fn echo(JsonBody(req): JsonBody<TagRequest>) -> Response {
         error(StatusCode::IM_A_TEAPOT, format!("{} {}", req.source, req.target))
     }
 
