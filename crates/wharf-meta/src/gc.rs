@@ -48,7 +48,7 @@ impl Meta {
     /// Removes the given `(repo, digest)` links, and the `blobs` rows no
     /// repository links any more, in one transaction. Returns links removed.
     pub async fn gc_unlink(&self, links: &[(String, String)]) -> Result<u64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut n = 0;
         for (repo, digest) in links {
             n += sqlx::query(

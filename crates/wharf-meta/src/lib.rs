@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use gc::{BlobLink, StoredManifest};
 pub use oci::{ManifestRow, NewManifest, ReferrerRow};
@@ -68,6 +68,13 @@ impl Meta {
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// Starts a transaction that writes. `BEGIN IMMEDIATE` takes the write
+    /// lock up front, waiting up to the busy timeout; a deferred transaction
+    /// that reads first cannot wait when it later writes ("database is locked").
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// Cheap round trip for readiness checks.

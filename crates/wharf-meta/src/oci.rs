@@ -65,7 +65,7 @@ impl Meta {
 
     /// Records that verified content exists and is visible in `repo`.
     pub async fn link_blob(&self, repo: &str, digest: &str, size: i64) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let repo_id = ensure_repo(&mut tx, repo).await?;
         let t = now();
         sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
@@ -119,7 +119,7 @@ impl Meta {
 
     /// Stores a manifest and points `tags` at it, atomically.
     pub async fn put_manifest(&self, repo: &str, m: &NewManifest, tags: &[String]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let repo_id = ensure_repo(&mut tx, repo).await?;
         let t = now();
         sqlx::query(
@@ -188,7 +188,7 @@ impl Meta {
 
     /// Removes a manifest and every tag pointing at it, atomically.
     pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(repo_id): Option<i64> =
             sqlx::query_scalar("SELECT id FROM repos WHERE name = ?").bind(repo).fetch_optional(&mut *tx).await?
         else {

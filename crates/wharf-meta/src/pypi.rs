@@ -89,7 +89,7 @@ impl Meta {
     /// Records a new file (or revives a deleted one with identical bytes).
     /// Returns false when another file already holds the name.
     pub async fn pypi_insert_file(&self, f: &NewPackageFile) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO pypi_projects (namespace, project, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(&f.namespace)
             .bind(&f.project)

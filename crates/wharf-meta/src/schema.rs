@@ -120,7 +120,7 @@ CREATE TRIGGER pypi_files_live_delete AFTER DELETE ON pypi_files WHEN OLD.delete
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)").execute(pool).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let current: Option<i64> =
         sqlx::query_scalar("SELECT MAX(version) FROM schema_version").fetch_one(&mut *tx).await?;
     let current = current.unwrap_or(0) as usize;

@@ -84,3 +84,27 @@ async fn package_files_group_ranges_and_tombstones() {
     let f = m.pypi_file("g/b/c", "demo-2.0.tar.gz").await.unwrap().unwrap();
     assert_eq!((f.yanked, f.yanked_reason.as_deref()), (true, Some("r")));
 }
+
+/// Transactions that read before they write (delete: look up the repo, then
+/// delete) must wait for the write lock, not fail with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_write_transactions_wait_for_the_lock() {
+    let (_d, m) = meta().await;
+    let writers = (0..16).map(|w| {
+        let m = m.clone();
+        tokio::spawn(async move {
+            for i in 0..25 {
+                let d = format!("sha256:w{w}i{i}");
+                m.put_manifest("r", &manifest(&d), &[format!("t{w}")]).await?;
+                m.link_blob("r", &d, 1).await?;
+                m.delete_manifest("r", &d).await?;
+                m.gc_unlink(&[("r".into(), d.clone())]).await?;
+                m.pypi_insert_file(&file("ns", &format!("demo-{w}.{i}.tar.gz"), &d)).await?;
+            }
+            Ok::<_, crate::MetaError>(())
+        })
+    });
+    for w in writers.collect::<Vec<_>>() {
+        w.await.unwrap().unwrap();
+    }
+}

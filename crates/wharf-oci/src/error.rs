@@ -23,8 +23,6 @@ pub enum Code {
     Denied,
     Unsupported,
     TooManyRequests,
-    PaginationNumberInvalid,
-    RangeInvalid,
     Unknown,
 }
 
@@ -46,8 +44,6 @@ impl Code {
             Code::Denied => "DENIED",
             Code::Unsupported => "UNSUPPORTED",
             Code::TooManyRequests => "TOOMANYREQUESTS",
-            Code::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
-            Code::RangeInvalid => "RANGE_INVALID",
             Code::Unknown => "UNKNOWN",
         }
     }
@@ -61,7 +57,6 @@ impl Code {
             Code::Denied => StatusCode::FORBIDDEN,
             Code::Unsupported => StatusCode::METHOD_NOT_ALLOWED,
             Code::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Code::RangeInvalid => StatusCode::RANGE_NOT_SATISFIABLE,
             Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

@@ -26,6 +26,8 @@ pub(crate) fn router(state: AppState, config: &Config) -> Router {
         .route("/api/v1/pypi/yank", post(admin::yank))
         .route("/api/v1/pypi/unyank", post(admin::unyank))
         .route("/api/v1/pypi/delete", post(admin::delete_package))
+        .route("/api/v1/{*rest}", any(admin::not_found))
+        .method_not_allowed_fallback(admin::method_not_allowed)
         .route_layer(axum::middleware::from_fn(admin::require_admin))
         .with_state(state.clone());
     Router::new()

@@ -33,8 +33,9 @@ pub(crate) async fn get_blob(
             (StatusCode::PARTIAL_CONTENT, start, end - start + 1, Some(format!("bytes {start}-{end}/{size}")))
         }
         ByteRange::Unsatisfiable => {
-            return Err(OciError::new(Code::RangeInvalid, "requested range not satisfiable")
-                .with_header(http::header::CONTENT_RANGE, &format!("bytes */{size}")));
+            // The spec has no error code for this: status and header only.
+            let headers = [("content-range", format!("bytes */{size}")), ("content-length", "0".into())];
+            return Ok(respond(StatusCode::RANGE_NOT_SATISFIABLE, &headers, Body::empty()));
         }
     };
     let mut headers = vec![

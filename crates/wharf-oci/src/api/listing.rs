@@ -24,7 +24,12 @@ fn page(q: &Query, default: i64) -> Result<(i64, Option<String>)> {
             .parse::<i64>()
             .ok()
             .filter(|n| *n >= 0)
-            .ok_or_else(|| OciError::new(Code::PaginationNumberInvalid, format!("invalid page size n={s:?}")))?,
+            // The spec has no code for a bad page size; UNSUPPORTED covers
+            // "an invalid set of parameters".
+            .ok_or_else(|| {
+                OciError::new(Code::Unsupported, format!("invalid page size n={s:?}"))
+                    .with_status(StatusCode::BAD_REQUEST)
+            })?,
     };
     Ok((n.min(MAX_PAGE), q.get("last").map(str::to_string)))
 }

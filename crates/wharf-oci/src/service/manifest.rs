@@ -1,9 +1,12 @@
 //! Manifest parsing and validation. Works on a generic JSON value so unknown
 //! and `null` fields are tolerated; the client's bytes are stored untouched.
+//! Anything two parsers could read differently (a repeated key, an image
+//! manifest with `manifests`, an index with `layers`) is refused.
 
 use serde_json::Value;
 use wharf_core::Digest;
 
+use super::strict_json;
 use crate::error::{Code, OciError, Result};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -48,9 +51,12 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
 
 /// Parses and validates manifest bytes sent with `content_type`.
 pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| invalid(format!("manifest is not valid JSON: {e}")))?;
+    let v = strict_json::from_slice(bytes).map_err(|e| invalid(format!("manifest is not valid JSON: {e}")))?;
     if !v.is_object() {
         return Err(invalid("manifest must be a JSON object"));
+    }
+    if v.get("mediaType").is_some_and(|m| !m.is_string()) {
+        return Err(invalid("mediaType must be a string"));
     }
     let content_type = content_type.map(|c| c.split(';').next().unwrap_or("").trim()).filter(|c| !c.is_empty());
     let declared = str_field(&v, "mediaType");
@@ -81,12 +87,23 @@ pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Parsed> {
     if let Some(s) = v.get("subject").filter(|s| !s.is_null()) {
         p.subject = Some(descriptor_digest(s, "subject")?);
     }
+    // Fields of the other kind make the document mean two things.
+    let foreign: &[&str] = match media_type.as_str() {
+        OCI_INDEX | DOCKER_LIST => &["config", "layers"],
+        _ => &["manifests"],
+    };
+    if let Some(f) = foreign.iter().find(|f| v.get(**f).is_some_and(|x| !x.is_null())) {
+        return Err(invalid(format!("a {media_type} must not have {f}")));
+    }
     match media_type.as_str() {
         OCI_INDEX | DOCKER_LIST => {
             let list =
                 v.get("manifests").and_then(Value::as_array).ok_or_else(|| invalid("index has no manifests array"))?;
             for d in list {
                 let digest = descriptor_digest(d, "manifest descriptor")?;
+                if d.get("mediaType").is_some_and(|m| !m.is_string()) {
+                    return Err(invalid("manifest descriptor mediaType must be a string"));
+                }
                 match d.get("mediaType").and_then(Value::as_str) {
                     Some(m) if !is_manifest_type(m) => p.blobs.push(digest), // e.g. BuildKit cache
                     _ => p.manifests.push(digest),
@@ -154,6 +171,38 @@ mod tests {
             (r#"{"schemaVersion":2,"config":{"digest":"sha256:x"},"layers":[]}"#, Some(OCI_MANIFEST)),
         ] {
             assert!(parse(body.as_bytes(), ct).is_err(), "{body} accepted");
+        }
+    }
+
+    #[test]
+    fn ambiguous_manifests_are_rejected() {
+        let config = format!(r#""config":{{"mediaType":"application/x","digest":"{D}","size":1}}"#);
+        let layer = format!(r#"{{"mediaType":"application/y","digest":"{D}","size":1}}"#);
+        let child = format!(r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{D}","size":1}}"#);
+        let image = |extra: &str| format!(r#"{{"schemaVersion":2,{config},"layers":[{layer}]{extra}}}"#);
+        let index = |extra: &str| format!(r#"{{"schemaVersion":2,"manifests":[{child}]{extra}}}"#);
+        for (body, ct) in [
+            (image(r#","layers":[]"#), OCI_MANIFEST),
+            (image(&format!(r#","mediaType":"{OCI_MANIFEST}","mediaType":"{OCI_INDEX}""#)), OCI_MANIFEST),
+            (image(r#","annotations":{"a":"1","a":"2"}"#), OCI_MANIFEST),
+            (image(&format!(r#","manifests":[{child}]"#)), OCI_MANIFEST),
+            (image(r#","mediaType":7"#), OCI_MANIFEST),
+            (image(r#","mediaType":null"#), OCI_MANIFEST),
+            (index(&format!(r#",{config}"#)), OCI_INDEX),
+            (index(r#","layers":[]"#), OCI_INDEX),
+            (index(r#","manifests":[]"#), OCI_INDEX),
+            (index(r#","mediaType":["x"]"#), OCI_INDEX),
+            (format!(r#"{{"schemaVersion":2,"manifests":[{{"mediaType":1,"digest":"{D}","size":1}}]}}"#), OCI_INDEX),
+        ] {
+            let e = parse(body.as_bytes(), Some(ct)).expect_err(&body);
+            assert_eq!(e.code, Code::ManifestInvalid, "{body}");
+        }
+        // Distinct keys, unknown fields and nulls stay fine.
+        for (body, ct) in [
+            (image(r#","annotations":{"a":"1","b":"2"},"manifests":null,"x":{"y":1}"#), OCI_MANIFEST),
+            (index(r#","annotations":{"a":"1"},"layers":null"#), OCI_INDEX),
+        ] {
+            parse(body.as_bytes(), Some(ct)).expect(&body);
         }
     }
 }

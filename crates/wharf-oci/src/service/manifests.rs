@@ -1,6 +1,8 @@
 //! Manifests: put (validate, store bytes, then rows), get, delete, tags,
 //! catalog, referrers and promotion.
 
+use std::collections::HashSet;
+
 use bytes::Bytes;
 use wharf_core::{Algorithm, Digest, Reference, RepoName, Tag};
 use wharf_meta::{ManifestRow, NewManifest, ReferrerRow};
@@ -153,19 +155,34 @@ impl Registry {
     pub async fn promote(&self, src: &RepoName, src_ref: &Reference, dst: &RepoName, dst_tag: &Tag) -> Result<Digest> {
         let (row, _) = self.get_manifest(src, src_ref).await?.ok_or_else(manifest_unknown)?;
         let digest: Digest = row.digest.parse().map_err(OciError::internal)?;
-        self.copy_manifest(src, dst, &digest, Some(dst_tag)).await?;
+        self.copy_manifest(src, dst, &digest, Some(dst_tag), &mut Copied::default()).await?;
         Ok(digest)
     }
 
-    async fn copy_manifest(&self, src: &RepoName, dst: &RepoName, digest: &Digest, tag: Option<&Tag>) -> Result<()> {
+    /// Copies `digest` and, across repositories, what it references. Each
+    /// distinct manifest and blob is handled once (`copied`), however often
+    /// the graph names it: shared sub-indexes cost their size, not a product.
+    async fn copy_manifest(
+        &self,
+        src: &RepoName,
+        dst: &RepoName,
+        digest: &Digest,
+        tag: Option<&Tag>,
+        copied: &mut Copied,
+    ) -> Result<()> {
         let (row, bytes) =
             self.get_manifest(src, &Reference::Digest(digest.clone())).await?.ok_or_else(manifest_unknown)?;
         let parsed = manifest::parse(&bytes, Some(&row.media_type))?;
         if src != dst {
             for child in &parsed.manifests {
-                Box::pin(self.copy_manifest(src, dst, child, None)).await?;
+                if copied.manifests.insert(child.clone()) {
+                    Box::pin(self.copy_manifest(src, dst, child, None, copied)).await?;
+                }
             }
             for b in &parsed.blobs {
+                if !copied.blobs.insert(b.clone()) {
+                    continue;
+                }
                 if let Some(size) = self.meta.repo_blob(src.as_str(), &b.to_string()).await? {
                     self.meta.link_blob(dst.as_str(), &b.to_string(), size).await?;
                 }
@@ -182,6 +199,20 @@ impl Registry {
         };
         let tags: Vec<String> = tag.iter().map(|t| t.to_string()).collect();
         self.meta.put_manifest(dst.as_str(), &new, &tags).await?;
+        copied.writes += 1;
         Ok(())
     }
 }
+
+/// What one promotion has copied so far.
+#[derive(Default)]
+struct Copied {
+    manifests: HashSet<Digest>,
+    blobs: HashSet<Digest>,
+    /// Manifest rows written (one per distinct manifest).
+    writes: usize,
+}
+
+#[cfg(test)]
+#[path = "promote_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@ mod cache;
 mod gc;
 pub mod manifest;
 mod manifests;
+mod strict_json;
 mod uploads;
 
 use std::sync::Arc;

@@ -15,6 +15,7 @@ mod durability;
 mod gc;
 mod hardening_disk;
 mod hardening_net;
+mod oci_hardening;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;

@@ -49,9 +49,9 @@ async fn grammars_and_pagination_limits() {
         (&format!("/v2/a/b/blobs/sha256:{}%0A", "a".repeat(64)) as &str, "DIGEST_INVALID"),
         (&format!("/v2/a/b/blobs/sha256:{}", "A".repeat(64)), "DIGEST_INVALID"),
         (&format!("/v2/{long_name}/tags/list"), "NAME_INVALID"),
-        ("/v2/a/b/tags/list?n=99999999999999999999999", "PAGINATION_NUMBER_INVALID"),
-        ("/v2/a/b/tags/list?n=-5", "PAGINATION_NUMBER_INVALID"),
-        ("/v2/_catalog?n=abc", "PAGINATION_NUMBER_INVALID"),
+        ("/v2/a/b/tags/list?n=99999999999999999999999", "UNSUPPORTED"),
+        ("/v2/a/b/tags/list?n=-5", "UNSUPPORTED"),
+        ("/v2/_catalog?n=abc", "UNSUPPORTED"),
     ] {
         let r = c.get(path).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
