@@ -1,4 +1,9 @@
 //! Shared helpers: a server per test and a thin OCI client over reqwest.
+//!
+//! [`server`] runs Wharf inside the test process (fast; no restart, kill -9
+//! or signals). Files whose tests need the binary (restarts, SIGKILL, the
+//! offline `wharf gc`, real clients) import [`process_server`] as `server`;
+//! [`server_with`] passes command-line flags, so it is the binary too.
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use reqwest::{Client, Response, StatusCode};
@@ -9,7 +14,14 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 
+/// An in-process server: the same router, connection handling and storage
+/// as `wharf serve`, without starting a process.
 pub fn server() -> TestServer {
+    TestServer::in_process()
+}
+
+/// The built `wharf` binary as a child process: restartable, killable.
+pub fn process_server() -> TestServer {
     TestServer::start(env!("CARGO_BIN_EXE_wharf"))
 }
 

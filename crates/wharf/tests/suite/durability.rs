@@ -9,6 +9,8 @@ use sha2::{Digest as _, Sha256};
 use tokio::sync::mpsc;
 
 use crate::common::*;
+// Restarts, kill -9 and SIGTERM: the wharf binary.
+use crate::common::process_server as server;
 
 #[tokio::test]
 async fn chunked_upload_resumes_after_restart() {

@@ -9,6 +9,8 @@ use reqwest::StatusCode;
 use wharf_test_support::TestServer;
 
 use crate::common::*;
+// `wharf gc` runs offline, after SIGTERM: the wharf binary.
+use crate::common::process_server as server;
 use crate::pypi_http::{demo_wheel, upload};
 
 fn gc(data: &Path, extra: &[&str]) -> std::process::Output {

@@ -1,6 +1,8 @@
 //! The one integration test binary: the OCI conformance workflows ported to
-//! Rust, durability tests (restart, kill -9) and end-to-end tests with real
-//! clients, all against the built `wharf` binary.
+//! Rust and the PyPI protocol tests against an in-process server; durability
+//! tests (restart, kill -9), `wharf gc` and end-to-end tests with real clients
+//! against the built `wharf` binary. The real-client tests are `#[ignore]`d
+//! unless asked for (see `wharf_test_support::Clients`).
 
 mod clients_docker;
 mod clients_oci_tools;

@@ -19,11 +19,16 @@ use std::path::{Path, PathBuf};
 
 use wharf_test_support::run;
 
-use crate::common::server;
+// Real clients run against the wharf binary.
+use crate::common::process_server as server;
 use crate::python_env::*;
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn twine_upload_reupload_and_conflict() {
+    if !python_clients(&["twine"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     lib_project(&py.path("lib"));
@@ -53,7 +58,11 @@ fn twine_upload_reupload_and_conflict() {
 }
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn uv_publish_reupload_and_conflict() {
+    if !python_clients(&[]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     lib_project(&py.path("lib"));
@@ -90,7 +99,11 @@ fn uv_publish_reupload_and_conflict() {
 /// progress on stderr), whitespace collapsed.
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn poetry_publish() {
+    if !python_clients(&["poetry"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let dir = py.path("poet");
@@ -136,7 +149,11 @@ build-backend = "poetry.core.masonry.api"
 }
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn hatch_publish() {
+    if !python_clients(&["hatch"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let dir = py.path("hatched");
@@ -168,7 +185,11 @@ fn hatch_publish() {
 }
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn flit_publish() {
+    if !python_clients(&["flit"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let dir = py.path("flitted");
@@ -202,7 +223,11 @@ requires-python = ">=3.8"
 /// `acme/app`; returns the JSON pages of both, read from the group index.
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn pip_installs_from_group_index() {
+    if !python_clients(&["pip", "twine"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let (lib, app) = publish_lib_and_app(&s, &py);
@@ -245,7 +270,11 @@ fn pip_installs_from_group_index() {
 }
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn uv_pip_install_and_uv_sync_from_group_index() {
+    if !python_clients(&["twine"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let (lib, app) = publish_lib_and_app(&s, &py);
@@ -297,7 +326,11 @@ default = true
 }
 
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn poetry_install_from_group_index() {
+    if !python_clients(&["poetry", "twine"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     publish_lib_and_app(&s, &py);
@@ -334,7 +367,11 @@ priority = "primary"
 /// epoch: pip re-encodes `+` and `!` in file links as `%2B` and `%21`, so the
 /// file URLs must resolve in both spellings.
 #[test]
+#[ignore = "real client: runs with --include-ignored (scripts/test.sh)"]
 fn pip_and_uv_install_local_and_epoch_versions() {
+    if !python_clients(&["pip", "twine"]) {
+        return;
+    }
     let s = server();
     let py = Py::new();
     let code = "VARIANT = 'gpu'\n";

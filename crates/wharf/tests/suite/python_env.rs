@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sha2::{Digest as _, Sha256};
-use wharf_test_support::{run, TestServer};
+use wharf_test_support::{clients, run, TestServer};
 
 pub(crate) const SIMPLE_JSON: &str = "application/vnd.pypi.simple.v1+json";
 /// Any credentials are accepted for now; a password that appears nowhere
@@ -31,11 +31,25 @@ pub(crate) fn venv_bins() -> Vec<PathBuf> {
     dirs
 }
 
+fn find_tool(name: &str) -> Option<PathBuf> {
+    venv_bins().into_iter().map(|d| d.join(name)).find(|p| p.is_file())
+}
+
 /// A client from the test venv; a missing one fails the test loudly.
 pub(crate) fn tool(name: &str) -> PathBuf {
-    venv_bins().into_iter().map(|d| d.join(name)).find(|p| p.is_file()).unwrap_or_else(|| {
+    find_tool(name).unwrap_or_else(|| {
         panic!("required Python client {name:?} not found in {:?}: run scripts/install-test-deps.sh", venv_bins())
     })
+}
+
+/// Whether the venv has python, uv (every test builds with it) and `names`;
+/// see [`wharf_test_support::Clients::ready`].
+pub(crate) fn python_clients(names: &[&str]) -> bool {
+    ["python", "uv"]
+        .iter()
+        .chain(names)
+        .fold(clients(), |c, name| c.found(&format!("{name} (test venv)"), find_tool(name).is_some()))
+        .ready()
 }
 
 pub(crate) fn venv_python() -> PathBuf {
