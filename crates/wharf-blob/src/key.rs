@@ -1,10 +1,15 @@
-//! The one place the on-disk key layout is defined.
+//! The blob store's on-disk layout: the path of every blob, upload and
+//! staging file is built here.
 //!
 //! ```text
 //! <root>/blobs/<alg>/<first two hex>/<hex>   committed, verified content
 //! <root>/uploads/<upload id>                 bytes of an open upload session
 //! <root>/tmp/<random>                        staging for small writes
 //! ```
+//!
+//! The three directories are also named where `BlobStore::open` creates them
+//! and where they are listed (idle uploads, gc). The rest of the data
+//! directory (`wharf.db`, `wharf.lock`) belongs to `wharf-server`.
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,8 @@
-//! The metadata database. Knows rows, never HTTP types or blob bytes.
-//! SQLite is the embedded default; every write that must be atomic (a
-//! manifest with its tags, a delete with its tags) is one transaction.
+//! The metadata database: SQLite (WAL, one pool), the only backend. Knows
+//! rows, never HTTP types or blob bytes. Every write that must be atomic (a
+//! manifest with its tags, a delete with its tags, a package file with its
+//! project) is one transaction, begun with `BEGIN IMMEDIATE` so that it waits
+//! for the write lock instead of failing when another writer holds it.
 
 mod gc;
 mod oci;

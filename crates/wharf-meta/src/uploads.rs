@@ -25,7 +25,7 @@ impl Meta {
     }
 
     /// Records activity on a session. Throttled to one write per
-    /// [`TOUCH_EVERY_SECS`]: a chunked upload's PATCHes then cost no commit
+    /// `TOUCH_EVERY_SECS`: a chunked upload's PATCHes then cost no commit
     /// (and no fsync) each, and the reaper's ages are days, not seconds.
     pub async fn touch_upload(&self, id: &str) -> Result<()> {
         let now = now();
@@ -44,7 +44,7 @@ impl Meta {
     }
 
     /// Upload sessions not touched for `max_age_secs` (activity is recorded
-    /// at most every [`TOUCH_EVERY_SECS`]).
+    /// at most every `TOUCH_EVERY_SECS`).
     pub async fn stale_uploads(&self, max_age_secs: i64) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT id FROM uploads WHERE updated_at < ? LIMIT 1000")
             .bind(now() - max_age_secs)

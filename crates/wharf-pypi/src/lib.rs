@@ -1,21 +1,30 @@
-//! The pure core of Wharf's Python package index.
+//! Wharf's Python package index at `/pypi/`, in three layers (as in
+//! `wharf-oci`):
 //!
-//! No HTTP framework, no database, no blob store: only the protocol rules,
-//! so `wharf-server` can wire them to axum and storage. Modules:
+//! * Protocol rules, no HTTP and no storage:
+//!   * [`name`] — PEP 503 normalization and the project-name grammar
+//!   * [`version`] — PEP 440 parsing, normalization and ordering
+//!   * [`filename`] — wheel and sdist filenames
+//!   * [`metadata`] — core metadata (`METADATA` / `PKG-INFO`) parsing
+//!   * [`archive`] — safe extraction of core metadata from an uploaded file
+//!     (the only reader of uploaded archives; it reads the file it is given)
+//!   * [`mod@negotiate`] — PEP 691 content negotiation
+//!   * [`render`] — PEP 503 HTML and PEP 691 JSON pages
+//!   * [`namespace`] — index namespaces and the `/pypi/…` paths
+//!   * [`error`] — [`PypiError`], whose text is what twine prints
+//! * [`service`] — [`PackageIndex`], the rules over storage: uploads, pages
+//!   and their cache, file lookups, yanking and deletion; talks only to
+//!   `wharf-meta` and `wharf-blob`.
+//! * [`api`] — the HTTP side: [`api::dispatch`] parses the path, authorizes
+//!   once, calls the service and maps the result.
 //!
-//! * [`name`] — PEP 503 normalization and the project-name grammar
-//! * [`version`] — PEP 440 parsing, normalization and ordering
-//! * [`filename`] — wheel and sdist filenames
-//! * [`metadata`] — core metadata (`METADATA` / `PKG-INFO`) parsing
-//! * [`archive`] — safe extraction of core metadata from an uploaded file
-//! * [`mod@negotiate`] — PEP 691 content negotiation
-//! * [`render`] — PEP 503 HTML and PEP 691 JSON pages
-//! * [`error`] — [`PypiError`], whose text is what twine prints
-//!
-//! An upload: [`parse_filename`] → stream to a temp file → [`extract_metadata`]
-//! (returns the raw `.metadata` bytes and the parsed [`CoreMetadata`]). A read:
-//! [`parse_format_param`] / [`negotiate`] → [`render_project`] or
-//! [`RootIndexWriter`], with `Content-Type` from [`SimpleFormat::content_type`].
+//! An upload: [`PackageIndex::stage`] streams the `content` part into a blob
+//! upload session (hashing on the way), then [`PackageIndex::publish`] runs
+//! [`parse_filename`], [`extract_metadata`] on the staged file, the digest and
+//! duplicate checks, commits the blob and records the file. A read:
+//! [`parse_format_param`] / [`negotiate()`] → [`render_project`] (through the
+//! page cache) or [`RootIndexWriter`], with `Content-Type` from
+//! [`SimpleFormat::content_type`].
 //!
 //! ```
 //! use wharf_pypi::{negotiate, render_project, ProjectPage, SimpleFormat, Version};

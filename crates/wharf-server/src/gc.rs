@@ -57,7 +57,7 @@ pub async fn collect_garbage(config: &Config, grace: Duration, dry_run: bool) ->
     };
     let mut report = GcReport { links_removed, ..GcReport::default() };
     let cutoff = now.checked_sub(grace).unwrap_or(UNIX_EPOCH);
-    let blobs = state.index.blobs();
+    let blobs = &state.blobs;
     let io = |e: std::io::Error| ServerError::Gc(format!("blob store: {e}"));
     for blob in blobs.list_committed().await.map_err(io)? {
         if live.contains(&blob.digest.to_string()) || blob.modified > cutoff {

@@ -1,5 +1,5 @@
 //! Composition root: builds every service from a [`Config`], declares all
-//! routes in one place ([`routes`]) and runs the server until shutdown.
+//! routes in one place (`routes.rs`) and runs the server until shutdown.
 //! The storage backends are chosen here, once.
 
 mod admin;

@@ -52,7 +52,7 @@ pub(crate) async fn get_blob(
     if !body {
         return Ok(respond(status, &headers, Body::empty()));
     }
-    let reader = reg.blobs().read(&digest, start, len).await?.ok_or_else(blob_unknown)?;
+    let reader = reg.read_blob(&digest, start, len).await?.ok_or_else(blob_unknown)?;
     Ok(respond(status, &headers, Body::from_stream(reader.into_stream())))
 }
 

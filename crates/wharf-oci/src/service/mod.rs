@@ -61,8 +61,4 @@ impl Registry {
     pub fn meta(&self) -> &Meta {
         &self.meta
     }
-
-    pub fn blobs(&self) -> &BlobStore {
-        &self.blobs
-    }
 }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use futures_util::Stream;
 use http::StatusCode;
-use wharf_blob::{AppendError, CommitError};
+use wharf_blob::{AppendError, BlobReader, CommitError};
 use wharf_core::{Digest, RepoName};
 
 use super::Registry;
@@ -117,6 +117,12 @@ impl Registry {
     /// Size of a blob visible in `repo`.
     pub async fn blob_size(&self, repo: &RepoName, digest: &Digest) -> Result<Option<u64>> {
         Ok(self.meta.repo_blob(repo.as_str(), &digest.to_string()).await?.map(|s| s as u64))
+    }
+
+    /// `len` bytes of a committed blob from `start` (after [`Registry::blob_size`]
+    /// said it is visible in the repository).
+    pub async fn read_blob(&self, digest: &Digest, start: u64, len: u64) -> Result<Option<BlobReader>> {
+        Ok(self.blobs.read(digest, start, len).await?)
     }
 
     /// Removes a blob from `repo` (its bytes go with garbage collection).

@@ -21,7 +21,7 @@ pub(crate) async fn get_file(
     let file = index.find_file(ns, sha256, filename).await?;
     let hex = if metadata { file.metadata_sha256.ok_or(PypiError::NotFound)? } else { file.sha256 };
     let digest: Digest = format!("sha256:{hex}").parse().map_err(PypiError::internal)?;
-    let size = index.blobs().stat(&digest).await?.ok_or_else(|| PypiError::internal(format!("{digest} missing")))?;
+    let size = index.file_size(&digest).await?;
     let etag = format!("\"{hex}\"");
     let content_type = if metadata { "text/plain; charset=utf-8" } else { "application/octet-stream" };
     let mut r = Response::new(Body::empty());
@@ -53,7 +53,7 @@ pub(crate) async fn get_file(
     };
     r.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     if req.method != Method::HEAD {
-        let reader = index.blobs().read(&digest, start, len).await?.ok_or(PypiError::NotFound)?;
+        let reader = index.read_file(&digest, start, len).await?;
         *r.body_mut() = Body::from_stream(reader.into_stream());
     }
     Ok(r)

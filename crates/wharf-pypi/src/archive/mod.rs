@@ -1,7 +1,7 @@
 //! Reads the core metadata out of an uploaded distribution that the server
 //! already streamed to a file on disk, and checks it against the filename.
 //!
-//! This is the one module that does IO: it opens the given path read-only
+//! The only reader of uploaded archives: it opens the given path read-only
 //! and never writes anywhere. Every read is bounded by [`Limits`]; nothing
 //! is extracted to disk and only the metadata file is held in memory.
 //!

@@ -47,8 +47,4 @@ impl PackageIndex {
         let pages = PageCache::new(config.page_cache_bytes);
         PackageIndex { meta, blobs, config, pages }
     }
-
-    pub fn blobs(&self) -> &BlobStore {
-        &self.blobs
-    }
 }

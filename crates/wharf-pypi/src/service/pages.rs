@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 use sha2::Digest as _;
+use wharf_blob::BlobReader;
+use wharf_core::Digest;
 use wharf_meta::PackageFile;
 
 use super::{PackageIndex, Rendered};
@@ -77,6 +79,17 @@ impl PackageIndex {
     /// A live file of the tree by content and name.
     pub async fn find_file(&self, ns: &Namespace, sha256: &str, filename: &str) -> Result<PackageFile, PypiError> {
         self.meta.pypi_file_in_tree(ns.as_str(), sha256, filename).await?.ok_or(PypiError::NotFound)
+    }
+
+    /// The size of a stored file (a package file or its METADATA); a row
+    /// whose bytes are missing is an internal error.
+    pub async fn file_size(&self, digest: &Digest) -> Result<u64, PypiError> {
+        self.blobs.stat(digest).await?.ok_or_else(|| PypiError::internal(format!("{digest} missing")))
+    }
+
+    /// `len` bytes of a stored file from `start`.
+    pub async fn read_file(&self, digest: &Digest, start: u64, len: u64) -> Result<BlobReader, PypiError> {
+        self.blobs.read(digest, start, len).await?.ok_or(PypiError::NotFound)
     }
 }
 

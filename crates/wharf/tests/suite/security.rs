@@ -1,7 +1,6 @@
-//! Bad input from the security checklist (../shared/research/auth.md §6b)
-//! that applies before authentication exists: path tricks, digest and name
-//! grammars, pagination abuse, header injection, escaping, form/archive
-//! disagreement. Every answer is a clean 4xx, never a 5xx or a wrong 2xx.
+//! Bad input that applies before authentication exists: path tricks, digest
+//! and name grammars, pagination abuse, header injection, escaping,
+//! form/archive disagreement. Every answer is a clean 4xx, never a 5xx or a wrong 2xx.
 
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
