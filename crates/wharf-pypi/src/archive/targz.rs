@@ -112,7 +112,7 @@ pub(super) fn targz_metadata(path: &Path, filename: &DistFilename, limits: &Limi
     // A stream error may hide the real cause: the budget or the disk.
     let mut trip = trip.borrow_mut();
     match (result, trip.limit.take(), trip.io.take()) {
-        (_, _, Some(io)) => Err(PypiError::Io(io)),
+        (_, _, Some(io)) => Err(io.into()),
         (_, Some(limit), _) => Err(limit),
         (result, None, None) => result,
     }

@@ -16,6 +16,7 @@ mod gc;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;
+mod pypi_hardening;
 mod pypi_http;
 mod pypi_rules;
 mod python_env;
