@@ -82,6 +82,11 @@ pub enum PypiError {
     #[error("File too large. Limit is {0} bytes.")]
     TooLarge(u64),
 
+    /// The upload form exceeds a bound other than the file's size (part
+    /// headers, number of parts, text fields).
+    #[error("{0}")]
+    FormTooLarge(String),
+
     /// No such project, file or index.
     #[error("Not Found")]
     NotFound,

@@ -4,7 +4,10 @@
 //! prints).
 
 mod files;
+mod form;
 mod simple;
+#[cfg(test)]
+mod tests;
 mod upload;
 
 use std::sync::Arc;
@@ -91,7 +94,7 @@ fn status_of(e: &PypiError) -> StatusCode {
     match e {
         PypiError::NotFound => StatusCode::NOT_FOUND,
         PypiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-        PypiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        PypiError::TooLarge(_) | PypiError::FormTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         PypiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
         e if !e.is_client_error() => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
