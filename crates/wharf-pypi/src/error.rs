@@ -52,6 +52,14 @@ pub enum PypiError {
     #[error("File already exists ('{filename}', with blake2_256 hash '{blake2_256}').")]
     FileExists { filename: String, blake2_256: String },
 
+    /// The filename is held with other bytes by another namespace of the same
+    /// top-level group, whose index would have to serve both.
+    #[error(
+        "Filename '{filename}' is already used with different content by {holder}, in the same group: \
+         the index /pypi/{group}/simple/ would serve both. Use a different version."
+    )]
+    GroupConflict { filename: String, holder: String, group: String },
+
     /// The filename belonged to a file that was deleted; it is burnt.
     #[error(
         "This filename was previously used by a file that has since been deleted: '{0}'. Use a different version."

@@ -5,6 +5,8 @@
 
 mod files;
 mod form;
+#[cfg(test)]
+mod group_tests;
 mod simple;
 #[cfg(test)]
 mod tests;
