@@ -17,14 +17,14 @@ const BOUNDARY: &str = "wharf-test-boundary";
 
 pub(crate) struct TestIndex {
     pub index: Arc<PackageIndex>,
-    pub _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 pub(crate) async fn test_index() -> TestIndex {
     let dir = tempfile::tempdir().unwrap();
     let meta = wharf_meta::Meta::open_sqlite(&dir.path().join("wharf.db")).await.unwrap();
     let blobs = Arc::new(wharf_blob::BlobStore::open(dir.path()).await.unwrap());
-    TestIndex { index: Arc::new(PackageIndex::new(meta, blobs, IndexConfig::default())), _dir: dir }
+    TestIndex { index: Arc::new(PackageIndex::new(meta, blobs, IndexConfig::default())), dir }
 }
 
 /// Sends `body` to `path` and returns the status and the body text.
@@ -114,4 +114,25 @@ async fn multipart_header_is_bounded() {
     let wheel = fx::wheel("demo_pkg-1.0.dist-info", "Demo-Pkg", "1.0", &[fx::z("demo/data.bin", &vec![7u8; 1 << 20])]);
     let (status, text) = send(&t.index, "POST", "/pypi/team/app/", Body::from(upload_form(name, &wheel))).await;
     assert_eq!(status, StatusCode::OK, "{text}");
+}
+
+#[tokio::test]
+async fn cancelled_upload_leaves_no_staged_file() {
+    let t = test_index().await;
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"demo_pkg-1.0.tar.gz\"\r\n\r\n"
+    );
+    let started =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(head)), Ok(Bytes::from(vec![1u8; 100_000]))]);
+    // The client stalls, then goes away: the request future is dropped.
+    let body = Body::from_stream(started.chain(futures_util::stream::pending()));
+    let uploads = t.dir.path().join("uploads");
+    let cut =
+        tokio::time::timeout(std::time::Duration::from_millis(300), send(&t.index, "POST", "/pypi/a/", body)).await;
+    assert!(cut.is_err(), "the request should still be waiting for its body");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_dir(&uploads).unwrap().next().is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(std::fs::read_dir(&uploads).unwrap().count(), 0, "a cancelled upload left its staged file");
 }
