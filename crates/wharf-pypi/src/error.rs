@@ -107,13 +107,24 @@ pub enum PypiError {
     /// is made ([`PypiError::internal`]), answered opaquely.
     #[error("Internal server error")]
     Internal(String),
+
+    /// The disk or a quota is full: the server's condition, logged when it
+    /// is made ([`PypiError::storage_full`]); clients are asked to retry.
+    #[error("The index is out of storage space; retry later.")]
+    StorageFull,
 }
 
 impl PypiError {
     /// `true` when the upload is at fault (answer 400), `false` for server
     /// faults (answer an opaque 500 and log the error).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, PypiError::Internal(_))
+        !matches!(self, PypiError::Internal(_) | PypiError::StorageFull)
+    }
+
+    /// A write found the storage full: logged at error level.
+    pub fn storage_full(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "storage full: a package upload was refused");
+        PypiError::StorageFull
     }
 
     /// A server-side fault: logs the cause, keeps it out of the response.
@@ -131,12 +142,18 @@ impl PypiError {
 /// fault, and its text (paths, OS messages) stays in the log.
 impl From<io::Error> for PypiError {
     fn from(e: io::Error) -> Self {
+        if wharf_core::storage::is_full(&e) {
+            return PypiError::storage_full(e);
+        }
         PypiError::internal(format_args!("I/O error: {e}"))
     }
 }
 
 impl From<wharf_meta::MetaError> for PypiError {
     fn from(e: wharf_meta::MetaError) -> Self {
+        if e.is_storage_full() {
+            return PypiError::storage_full(e);
+        }
         PypiError::internal(e)
     }
 }

@@ -98,6 +98,7 @@ fn status_of(e: &PypiError) -> StatusCode {
         PypiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
         PypiError::TooLarge(_) | PypiError::FormTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         PypiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        PypiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         e if !e.is_client_error() => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -112,6 +113,10 @@ impl IntoResponse for PypiError {
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
         if status == StatusCode::METHOD_NOT_ALLOWED {
             r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(wharf_core::storage::RETRY_AFTER_SECS));
         }
         // twine prints the reason phrase: make it the message (printable ASCII only).
         let phrase: String =

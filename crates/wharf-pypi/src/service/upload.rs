@@ -96,6 +96,7 @@ impl PackageIndex {
             return Err(match e {
                 AppendError::TooLarge(n) => PypiError::TooLarge(n),
                 AppendError::Body(m) => PypiError::BadRequest(format!("Error reading the upload: {m}")),
+                AppendError::Io(e) => PypiError::from(e),
                 other => PypiError::internal(other),
             });
         }
@@ -194,9 +195,8 @@ impl PackageIndex {
         }
         self.check_group_conflict(ns, &metadata.name, &staged.filename, sha256.hex()).await?;
         let size = self.blobs.commit(&staged.upload_id, &sha256).await.map_err(|e| match e {
-            CommitError::DigestMismatch { .. } | CommitError::UnknownUpload | CommitError::Io(_) => {
-                PypiError::internal(e)
-            }
+            CommitError::Io(e) => PypiError::from(e),
+            CommitError::DigestMismatch { .. } | CommitError::UnknownUpload => PypiError::internal(e),
         })?;
         staged.guard.disarm();
         // Like PyPI, only wheels advertise PEP 658 metadata: an sdist's
