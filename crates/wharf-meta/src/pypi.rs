@@ -224,6 +224,29 @@ impl Meta {
         Ok(row.as_ref().map(file_row))
     }
 
+    /// A live file of `project` named `filename` anywhere in the tree whose
+    /// bytes are not `sha256`: the tree's index could not serve both.
+    pub async fn pypi_conflicting_file(
+        &self,
+        namespace: &str,
+        project: &str,
+        filename: &str,
+        sha256: &str,
+    ) -> Result<Option<PackageFile>> {
+        let sql = format!(
+            "SELECT {FILE_COLUMNS} FROM pypi_files WHERE project = ?2 AND filename = ?3 AND sha256 != ?4 \
+             AND deleted = 0 AND {IN_TREE} LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(namespace)
+            .bind(project)
+            .bind(filename)
+            .bind(sha256)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.as_ref().map(file_row))
+    }
+
     /// The package index's change counter: it moves whenever any file is
     /// added, yanked, un-yanked, deleted or revived.
     pub async fn pypi_serial(&self) -> Result<i64> {

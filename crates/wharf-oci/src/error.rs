@@ -1,5 +1,7 @@
 //! The one error type of the OCI API, rendered in the spec's envelope
 //! `{"errors":[{"code","message","detail"}]}`. Errors are mapped here, once.
+//! Server-side faults have no spec code: they are answered with a plain-text
+//! body, never with a code outside the spec.
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -23,6 +25,7 @@ pub enum Code {
     Denied,
     Unsupported,
     TooManyRequests,
+    /// Not a spec code: a server-side fault, answered in plain text.
     Unknown,
 }
 
@@ -127,13 +130,18 @@ impl OciError {
 
 impl IntoResponse for OciError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "errors": [{ "code": self.code.as_str(), "message": self.message, "detail": null }]
-        });
-        let mut resp = Response::new(Body::from(body.to_string()));
+        let (body, content_type) = if self.code == Code::Unknown {
+            (format!("{}\n", self.message), "text/plain; charset=utf-8")
+        } else {
+            let body = serde_json::json!({
+                "errors": [{ "code": self.code.as_str(), "message": self.message, "detail": null }]
+            });
+            (body.to_string(), "application/json")
+        };
+        let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = self.status;
         let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         h.insert("docker-distribution-api-version", HeaderValue::from_static("registry/2.0"));
         for (k, v) in self.headers {
             h.append(k, v);
@@ -143,3 +151,20 @@ impl IntoResponse for OciError {
 }
 
 pub type Result<T> = std::result::Result<T, OciError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn server_faults_carry_no_code_outside_the_spec() {
+        let r = OciError::internal("disk on fire").into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/plain; charset=utf-8");
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"internal server error\n", "opaque: the cause stays in the log");
+        let r = OciError::from(std::io::Error::from_raw_os_error(28)).into_response();
+        assert_eq!(r.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "60");
+    }
+}

@@ -52,6 +52,14 @@ pub enum PypiError {
     #[error("File already exists ('{filename}', with blake2_256 hash '{blake2_256}').")]
     FileExists { filename: String, blake2_256: String },
 
+    /// The filename is held with other bytes by another namespace of the same
+    /// top-level group, whose index would have to serve both.
+    #[error(
+        "Filename '{filename}' is already used with different content by {holder}, in the same group: \
+         the index /pypi/{group}/simple/ would serve both. Use a different version."
+    )]
+    GroupConflict { filename: String, holder: String, group: String },
+
     /// The filename belonged to a file that was deleted; it is burnt.
     #[error(
         "This filename was previously used by a file that has since been deleted: '{0}'. Use a different version."
@@ -74,9 +82,18 @@ pub enum PypiError {
     #[error("{0}")]
     BadRequest(String),
 
+    /// The URL does not take this method; the text says which URL does.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+
     /// The upload exceeds the configured size limit.
     #[error("File too large. Limit is {0} bytes.")]
     TooLarge(u64),
+
+    /// The upload form exceeds a bound other than the file's size (part
+    /// headers, number of parts, text fields).
+    #[error("{0}")]
+    FormTooLarge(String),
 
     /// No such project, file or index.
     #[error("Not Found")]
@@ -86,20 +103,28 @@ pub enum PypiError {
     #[error("Not Acceptable: this index serves application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html and text/html")]
     NotAcceptable,
 
-    /// A storage fault; logged in full, answered opaquely.
+    /// A server-side fault (storage, database, I/O): logged in full when it
+    /// is made ([`PypiError::internal`]), answered opaquely.
     #[error("Internal server error")]
     Internal(String),
 
-    /// Reading the temp file failed: a server-side fault.
-    #[error("I/O error while reading the distribution: {0}")]
-    Io(#[from] io::Error),
+    /// The disk or a quota is full: the server's condition, logged when it
+    /// is made ([`PypiError::storage_full`]); clients are asked to retry.
+    #[error("The index is out of storage space; retry later.")]
+    StorageFull,
 }
 
 impl PypiError {
     /// `true` when the upload is at fault (answer 400), `false` for server
     /// faults (answer an opaque 500 and log the error).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, PypiError::Io(_) | PypiError::Internal(_))
+        !matches!(self, PypiError::Internal(_) | PypiError::StorageFull)
+    }
+
+    /// A write found the storage full: logged at error level.
+    pub fn storage_full(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "storage full: a package upload was refused");
+        PypiError::StorageFull
     }
 
     /// A server-side fault: logs the cause, keeps it out of the response.
@@ -113,8 +138,22 @@ impl PypiError {
     }
 }
 
+/// Reading a staged file or writing storage failed: never the client's
+/// fault, and its text (paths, OS messages) stays in the log.
+impl From<io::Error> for PypiError {
+    fn from(e: io::Error) -> Self {
+        if wharf_core::storage::is_full(&e) {
+            return PypiError::storage_full(e);
+        }
+        PypiError::internal(format_args!("I/O error: {e}"))
+    }
+}
+
 impl From<wharf_meta::MetaError> for PypiError {
     fn from(e: wharf_meta::MetaError) -> Self {
+        if e.is_storage_full() {
+            return PypiError::storage_full(e);
+        }
         PypiError::internal(e)
     }
 }
@@ -142,8 +181,11 @@ mod tests {
     }
 
     #[test]
-    fn io_is_a_server_error() {
-        let e = PypiError::from(io::Error::other("disk"));
+    fn pypi_internal_errors_are_opaque() {
+        let e = PypiError::from(io::Error::other("/data/uploads/1234: disk on fire"));
         assert!(!e.is_client_error());
+        assert_eq!(e.to_string(), "Internal server error");
+        let e = PypiError::internal("database is locked");
+        assert_eq!(e.to_string(), "Internal server error");
     }
 }

@@ -21,6 +21,11 @@ impl Namespace {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The top-level group: its index serves every namespace below it.
+    pub fn top(&self) -> &str {
+        self.0.split('/').next().unwrap_or(&self.0)
+    }
 }
 
 impl std::str::FromStr for Namespace {

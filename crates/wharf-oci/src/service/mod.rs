@@ -61,4 +61,10 @@ impl Registry {
     pub fn meta(&self) -> &Meta {
         &self.meta
     }
+
+    /// The blob store, for the composition root (start-up cleanup, gc);
+    /// request handlers go through the service's methods.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
 }

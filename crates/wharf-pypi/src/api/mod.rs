@@ -4,7 +4,12 @@
 //! prints).
 
 mod files;
+mod form;
+#[cfg(test)]
+mod group_tests;
 mod simple;
+#[cfg(test)]
+mod tests;
 mod upload;
 
 use std::sync::Arc;
@@ -53,6 +58,10 @@ async fn route(index: &Arc<PackageIndex>, req: Request) -> Result<Response, Pypi
         (&Method::GET | &Method::HEAD, Endpoint::Metadata { ns, sha256, filename }) => {
             files::get_file(index, &ns, &sha256, &filename, req, true).await
         }
+        (_, Endpoint::Root { ns } | Endpoint::Project { ns, .. }) => Err(PypiError::MethodNotAllowed(format!(
+            "This is an index URL, for installing (GET). Uploads go to /pypi/{ns}/ \
+             (twine upload --repository-url <server>/pypi/{ns}/ dist/*)."
+        ))),
         _ => Err(PypiError::BadRequest(format!("{method} is not supported here"))),
     }
 }
@@ -87,7 +96,9 @@ fn status_of(e: &PypiError) -> StatusCode {
     match e {
         PypiError::NotFound => StatusCode::NOT_FOUND,
         PypiError::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
-        PypiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        PypiError::TooLarge(_) | PypiError::FormTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        PypiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+        PypiError::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
         e if !e.is_client_error() => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
@@ -100,6 +111,13 @@ impl IntoResponse for PypiError {
         let mut r = Response::new(Body::from(format!("{text}\n")));
         *r.status_mut() = status;
         r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        }
+        if status == StatusCode::INSUFFICIENT_STORAGE {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(wharf_core::storage::RETRY_AFTER_SECS));
+        }
         // twine prints the reason phrase: make it the message (printable ASCII only).
         let phrase: String =
             text.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' }).take(300).collect();

@@ -8,15 +8,9 @@ use axum::response::Response;
 use http::request::Parts;
 use http::StatusCode;
 
+use super::form::{bad, Form, MAX_TEXT_BYTES};
 use crate::service::UploadOutcome;
 use crate::{Namespace, PackageIndex, PypiError};
-
-/// Total bytes of the non-file form fields (descriptions can be long).
-const MAX_TEXT_BYTES: usize = 8 * 1024 * 1024;
-
-fn bad(e: impl std::fmt::Display) -> PypiError {
-    PypiError::BadRequest(format!("Invalid upload form: {e}"))
-}
 
 pub(crate) async fn upload_file(
     index: &PackageIndex,
@@ -25,13 +19,11 @@ pub(crate) async fn upload_file(
     body: Body,
 ) -> Result<Response, PypiError> {
     let ct = req.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let boundary = multer::parse_boundary(ct).map_err(|_| bad("expected multipart/form-data"))?;
-    let mut form = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut form = Form::new(ct, body, index.config.max_file_bytes)?;
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut staged = None;
-    let mut text_bytes = 0usize;
     let result = async {
-        while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        while let Some(mut field) = form.next_field().await? {
             let name = field.name().unwrap_or("").to_string();
             if name == "content" {
                 if staged.is_some() {
@@ -42,22 +34,15 @@ pub(crate) async fn upload_file(
                 // unparsable name) from the part header alone, before a single
                 // byte of a possibly huge body is streamed to storage.
                 if let Err(e) = crate::parse_filename(&filename) {
-                    let budget = index.config.max_file_bytes.saturating_add(MAX_TEXT_BYTES as u64);
+                    let budget = index.config.max_file_bytes.saturating_add(MAX_TEXT_BYTES);
                     drain(field, &mut form, budget).await;
                     return Err(e);
                 }
                 staged = Some(index.stage(filename, &mut field).await?);
                 continue;
             }
-            let mut value = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                text_bytes += chunk.len();
-                if text_bytes > MAX_TEXT_BYTES {
-                    return Err(bad("form fields too large"));
-                }
-                value.extend_from_slice(&chunk);
-            }
-            fields.entry(name).or_insert_with(|| String::from_utf8_lossy(&value).into_owned());
+            let value = form.text(field).await?;
+            fields.entry(name).or_insert(value);
         }
         let staged = staged.as_ref().ok_or_else(|| bad("missing the content file part"))?;
         index.publish(ns, staged, &fields).await
@@ -76,7 +61,7 @@ pub(crate) async fn upload_file(
 /// Reads and discards the rest of the form (at most `budget` bytes, never
 /// stored), so a client that is still sending reads our 400 instead of a
 /// connection reset by a server that stopped reading.
-async fn drain<'a>(mut field: multer::Field<'a>, form: &mut multer::Multipart<'a>, budget: u64) {
+async fn drain<'a>(mut field: multer::Field<'a>, form: &mut Form<'a>, budget: u64) {
     let mut left = budget;
     loop {
         while let Ok(Some(chunk)) = field.chunk().await {

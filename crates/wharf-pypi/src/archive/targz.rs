@@ -5,7 +5,8 @@
 //! disagrees with the header, PAX mixed with GNU long names, sparse members,
 //! devices, every symlink and hardlink, and any member outside the single
 //! `<name>-<version>/` top directory are all rejected. The walk
-//! covers the whole archive (so every member is checked) and stops as soon
+//! covers the whole archive (so every member is checked; after the
+//! end-of-archive marker only zero padding may follow) and stops as soon
 //! as the decompressed byte budget or the compression ratio is exceeded.
 
 use std::cell::{Cell, RefCell};
@@ -104,11 +105,14 @@ pub(super) fn targz_metadata(path: &Path, filename: &DistFilename, limits: &Limi
         trip: trip.clone(),
     };
     let mut archive = tar::Archive::new(budget);
-    let result = walk(&mut archive, filename, limits);
+    let result = walk(&mut archive, filename, limits).and_then(|metadata| {
+        only_zeros_follow(archive.into_inner())?;
+        Ok(metadata)
+    });
     // A stream error may hide the real cause: the budget or the disk.
     let mut trip = trip.borrow_mut();
     match (result, trip.limit.take(), trip.io.take()) {
-        (_, _, Some(io)) => Err(PypiError::Io(io)),
+        (_, _, Some(io)) => Err(io.into()),
         (_, Some(limit), _) => Err(limit),
         (result, None, None) => result,
     }
@@ -223,6 +227,22 @@ fn walk<R: Read>(
             filename: filename.as_str().to_string(),
             path: format!("{top_name}/PKG-INFO"),
         }),
+    }
+}
+
+/// After the end-of-archive block only zero padding may follow: members
+/// hidden behind it are skipped here but unpacked by tools that read on
+/// (GNU tar `-i`, Python's `tarfile` after a zero block it takes for padding).
+fn only_zeros_follow(mut rest: impl Read) -> Result<(), PypiError> {
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = rest.read(&mut buf).map_err(tar_err)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Err(PypiError::invalid("data after the tar end-of-archive marker; only zero padding may follow"));
+        }
     }
 }
 

@@ -246,6 +246,24 @@ fn tar_gz_header_differentials() {
 }
 
 #[test]
+fn tar_members_after_end_of_archive_are_refused() {
+    let valid = tar(&[dir(&format!("{TOP}/")), file(&format!("{TOP}/PKG-INFO"), &metadata("demo-pkg", "1.0"))]);
+    // Zero padding after the marker (tarfile and GNU tar pad to 10 KiB records) is fine.
+    let mut padded = valid.clone();
+    padded.resize(padded.len().next_multiple_of(10240) + 10240, 0);
+    ok(TGZ, &gz(&padded));
+    for hidden in
+        [file("/etc/passwd", b"x"), link(&format!("{TOP}/l"), b'2', "/etc/passwd"), file(&format!("{TOP}/ok"), b"")]
+    {
+        let smuggled = [valid.clone(), vec![0u8; 4096], tar(&[hidden])].concat();
+        rejects(TGZ, &gz(&smuggled), "data after the tar end-of-archive marker");
+    }
+    // A second gzip member holding the rest is the same stream.
+    let two_members = [gz(&valid), gz(&tar(&[file("/etc/passwd", b"x")]))].concat();
+    rejects(TGZ, &two_members, "data after the tar end-of-archive marker");
+}
+
+#[test]
 fn tar_gz_bombs_stop_early() {
     let zeros = vec![0u8; 4 << 20];
     let bomb = sdist(TOP, "demo-pkg", "1.0", &[file(&format!("{TOP}/zeros"), &zeros)]);

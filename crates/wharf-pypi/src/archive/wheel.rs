@@ -124,7 +124,7 @@ fn find<'a>(entries: &'a [ZipEntry], dir: &str, name: &str) -> Result<Option<&'a
 fn read_member(file: &mut File, entry: &ZipEntry, limits: &Limits) -> Result<Vec<u8>, PypiError> {
     limits.check_metadata_size(entry.size)?;
     let zip_err = |e: zip::result::ZipError| match e {
-        zip::result::ZipError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => PypiError::Io(io),
+        zip::result::ZipError::Io(io) if io.kind() != std::io::ErrorKind::InvalidData => io.into(),
         other => PypiError::invalid(format!("unreadable zip member '{}': {other}", entry.name)),
     };
     let mut archive = zip::ZipArchive::new(file.try_clone()?).map_err(zip_err)?;

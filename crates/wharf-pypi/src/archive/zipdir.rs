@@ -66,7 +66,7 @@ pub(super) fn read_at(file: &mut File, offset: u64, len: usize) -> Result<Vec<u8
     let mut buf = vec![0; len];
     file.read_exact(&mut buf).map_err(|e| match e.kind() {
         std::io::ErrorKind::UnexpectedEof => bad("truncated"),
-        _ => PypiError::Io(e),
+        _ => e.into(),
     })?;
     Ok(buf)
 }

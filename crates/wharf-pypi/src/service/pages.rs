@@ -44,7 +44,8 @@ impl PackageIndex {
     /// The page of a (normalized) project across the namespace tree. Rows
     /// arrive sorted by filename, so the copies of one filename in several
     /// namespaces of a group are adjacent: identical ones are merged,
-    /// different ones withheld and reported.
+    /// different ones (which uploads refuse; older data may hold them)
+    /// withheld and reported.
     pub async fn project_page(&self, ns: &Namespace, project: &str) -> Result<Option<ProjectPage>, PypiError> {
         let mut page = ProjectPage { name: project.to_string(), ..ProjectPage::default() };
         let mut group: Vec<PackageFile> = Vec::new();
@@ -94,6 +95,9 @@ impl PackageIndex {
 }
 
 /// Adds one filename's rows (one per namespace holding it) to `page`.
+/// Identical copies merge: the file is yanked only when every copy is (the
+/// first reason given wins) and its upload time is the earliest copy's, so
+/// neither depends on which namespace sorts first.
 fn add_file(page: &mut ProjectPage, ns: &Namespace, same: Vec<PackageFile>) {
     let Some(f) = same.first() else { return };
     if same.iter().any(|r| r.sha256 != f.sha256) {
@@ -104,14 +108,19 @@ fn add_file(page: &mut ProjectPage, ns: &Namespace, same: Vec<PackageFile>) {
     if let Ok(v) = Version::parse(&f.version) {
         page.versions.push(v);
     }
+    let yanked = if same.iter().all(|r| r.yanked) {
+        Yanked::Yes(same.iter().find_map(|r| r.yanked_reason.clone()))
+    } else {
+        Yanked::No
+    };
     page.files.push(ProjectFile {
         url: format!("../../files/{}/{}", f.sha256, f.filename),
         filename: f.filename.clone(),
         sha256: f.sha256.clone(),
         size: f.size as u64,
-        upload_time_micros: f.upload_time,
+        upload_time_micros: same.iter().map(|r| r.upload_time).min().unwrap_or(f.upload_time),
         requires_python: f.requires_python.clone(),
-        yanked: if f.yanked { Yanked::Yes(f.yanked_reason.clone()) } else { Yanked::No },
+        yanked,
         core_metadata_sha256: f.metadata_sha256.clone(),
     });
 }

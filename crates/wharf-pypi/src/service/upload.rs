@@ -3,6 +3,7 @@
 //! then publish the blob and record the file.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use blake2::digest::consts::U32;
@@ -10,19 +11,51 @@ use blake2::Blake2b;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use md5::{Digest as _, Md5};
-use wharf_blob::{AppendError, CommitError};
+use wharf_blob::{AppendError, BlobStore, CommitError};
 use wharf_core::Digest;
 use wharf_meta::NewPackageFile;
 
 use super::PackageIndex;
 use crate::{extract_metadata, normalize, parse_filename, DistKind, Namespace, PypiError, Version};
 
-/// A `content` part streamed to storage but not yet visible.
+/// A `content` part streamed to storage but not yet visible. Dropped
+/// before it was published or discarded (the request was cancelled), it
+/// removes its staged file.
 pub struct Staged {
     pub upload_id: String,
     pub filename: String,
     pub md5: String,
     pub blake2_256: String,
+    guard: DiscardOnDrop,
+}
+
+/// Removes a staged file when the upload ends without a commit or an
+/// explicit discard: package uploads have no session, so nothing else would
+/// until the day-old reaper.
+struct DiscardOnDrop {
+    blobs: Arc<BlobStore>,
+    id: String,
+    armed: AtomicBool,
+}
+
+impl DiscardOnDrop {
+    fn disarm(&self) {
+        self.armed.store(false, Ordering::Relaxed);
+    }
+}
+
+impl Drop for DiscardOnDrop {
+    fn drop(&mut self) {
+        if !*self.armed.get_mut() {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let (blobs, id) = (self.blobs.clone(), std::mem::take(&mut self.id));
+            rt.spawn(async move {
+                let _ = blobs.delete_upload(&id).await;
+            });
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,6 +78,7 @@ impl PackageIndex {
     {
         let upload_id = uuid::Uuid::new_v4().to_string();
         self.blobs.create_upload(&upload_id).await?;
+        let guard = DiscardOnDrop { blobs: self.blobs.clone(), id: upload_id.clone(), armed: AtomicBool::new(true) };
         let hashers: Hashers = Arc::new(Mutex::new((Md5::new(), Blake2b::<U32>::new())));
         let h = hashers.clone();
         let hashed = body.map(move |chunk| {
@@ -58,19 +92,28 @@ impl PackageIndex {
         let appended = self.blobs.append(&upload_id, None, self.config.max_file_bytes, hashed).await;
         if let Err(e) = appended {
             let _ = self.blobs.delete_upload(&upload_id).await;
+            guard.disarm();
             return Err(match e {
                 AppendError::TooLarge(n) => PypiError::TooLarge(n),
                 AppendError::Body(m) => PypiError::BadRequest(format!("Error reading the upload: {m}")),
+                AppendError::Io(e) => PypiError::from(e),
                 other => PypiError::internal(other),
             });
         }
         let (md5, blake) = Arc::try_unwrap(hashers).expect("stream consumed").into_inner().expect("hasher lock");
-        Ok(Staged { upload_id, filename, md5: hex::encode(md5.finalize()), blake2_256: hex::encode(blake.finalize()) })
+        Ok(Staged {
+            upload_id,
+            filename,
+            md5: hex::encode(md5.finalize()),
+            blake2_256: hex::encode(blake.finalize()),
+            guard,
+        })
     }
 
     /// Drops a staged upload that will not be published.
     pub async fn discard(&self, staged: &Staged) {
         let _ = self.blobs.delete_upload(&staged.upload_id).await;
+        staged.guard.disarm();
     }
 
     /// Validates and publishes a staged file. `form` holds the text fields.
@@ -150,11 +193,12 @@ impl PackageIndex {
         if fname.kind.is_sdist() {
             self.check_one_sdist_per_release(ns, &metadata.name, &metadata.version, &staged.filename).await?;
         }
+        self.check_group_conflict(ns, &metadata.name, &staged.filename, sha256.hex()).await?;
         let size = self.blobs.commit(&staged.upload_id, &sha256).await.map_err(|e| match e {
-            CommitError::DigestMismatch { .. } | CommitError::UnknownUpload | CommitError::Io(_) => {
-                PypiError::internal(e)
-            }
+            CommitError::Io(e) => PypiError::from(e),
+            CommitError::DigestMismatch { .. } | CommitError::UnknownUpload => PypiError::internal(e),
         })?;
+        staged.guard.disarm();
         // Like PyPI, only wheels advertise PEP 658 metadata: an sdist's
         // PKG-INFO may declare fields that are computed at build time.
         let metadata_digest = if fname.kind == DistKind::Wheel {
@@ -212,6 +256,26 @@ impl PackageIndex {
                 "Only one sdist may be uploaded per release: '{}' already exists for version {version}.",
                 f.filename
             ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The top-level group's index serves every namespace below it: one
+    /// filename there must mean one file, so other bytes are refused here.
+    async fn check_group_conflict(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        filename: &str,
+        sha256: &str,
+    ) -> Result<(), PypiError> {
+        let group = ns.top();
+        match self.meta.pypi_conflicting_file(group, &normalize(name), filename, sha256).await? {
+            Some(f) => Err(PypiError::GroupConflict {
+                filename: filename.to_string(),
+                holder: f.namespace,
+                group: group.to_string(),
+            }),
             None => Ok(()),
         }
     }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::common::{header, random_bytes, sha256, Oci};
+use crate::pypi_http::{demo_wheel, upload};
 
 /// A tmpfs of `mib` MiB mounted on `dir`, unmounted on drop.
 struct Tmpfs(PathBuf);
@@ -78,6 +79,10 @@ async fn full_disk_is_a_server_error() {
     let ready = c.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     assert!(ready.text().await.unwrap().contains("out of space"));
+    let (name, wheel) = demo_wheel("1.0");
+    let r = upload(&c, "team/app", &name, &wheel).await;
+    assert_eq!(r.status(), 507, "a full disk is not the uploader's fault");
+    assert_eq!(header(r.headers(), "retry-after").as_deref(), Some("60"));
 
     // Earlier content is intact.
     let r = c.get(&format!("/v2/team/app/blobs/{early_digest}")).await;
@@ -90,4 +95,5 @@ async fn full_disk_is_a_server_error() {
     assert_eq!(c.get("/readyz").await.status(), 200);
     let d = c.push_blob("team/app", &big).await;
     assert_eq!(d, sha256(&big));
+    assert_eq!(upload(&c, "team/app", &name, &wheel).await.status(), 200);
 }

@@ -21,6 +21,7 @@ mod oci_hardening;
 mod promote;
 mod pypi_archives;
 mod pypi_clients;
+mod pypi_hardening;
 mod pypi_http;
 mod pypi_rules;
 mod python_env;

@@ -372,7 +372,7 @@ async fn yanking_and_deleting_through_the_cli() {
 }
 
 #[tokio::test]
-async fn group_index_merges_and_reports_conflicts() {
+async fn group_index_merges_and_refuses_conflicts() {
     let s = server();
     let c = Oci::new(&s);
     let (n1, b1) = demo_wheel("1.0");
@@ -389,17 +389,16 @@ async fn group_index_merges_and_reports_conflicts() {
     // The group's file URLs resolve.
     let url = format!("/pypi/grp/simple/demo-pkg/{}", v["files"][1]["url"].as_str().unwrap());
     assert_eq!(c.get(&url).await.bytes().await.unwrap().as_ref(), b2.as_slice());
-    // Different bytes under one filename in two projects: withheld and reported.
+    // Different bytes under one filename in two projects of the group: the
+    // second upload is refused, naming the project that holds the name.
     let other = fx::wheel("demo_pkg-2.0.dist-info", "Demo-Pkg", "2.0", &[z("demo/x.py", b"1")]);
-    upload(&c, "grp/three", &n2, &other).await;
+    let r = upload(&c, "grp/three", &n2, &other).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("already used with different content by grp/two"), "{text}");
     let v = json_page(&c, "/pypi/grp/simple/demo-pkg/").await;
-    assert_eq!(v["files"].as_array().unwrap().len(), 1);
-    assert_eq!(v["_wharf-conflicts"], serde_json::json!([n2]));
-    let html = c.get("/pypi/grp/simple/demo-pkg/").await.text().await.unwrap();
-    assert!(html.contains(&format!("<meta name=\"wharf:conflict\" content=\"{n2}\">")));
-    // Each project's own index is unaffected.
-    let v = json_page(&c, "/pypi/grp/three/simple/demo-pkg/").await;
-    assert_eq!(v["files"].as_array().unwrap().len(), 1);
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    assert_eq!(c.get("/pypi/grp/three/simple/demo-pkg/").await.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
