@@ -349,3 +349,37 @@ pub fn run(cmd: &mut Command) -> String {
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpStream;
+
+    use super::*;
+
+    fn get(addr: &str, path: &str) -> String {
+        let mut s = TcpStream::connect(addr).expect("connect");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn in_process_server_serves_holds_the_lock_and_is_gone_when_dropped() {
+        let s = TestServer::in_process();
+        assert!(s.is_in_process());
+        assert!(get(s.addr(), "/healthz").starts_with("HTTP/1.1 200"));
+        assert!(s.data_dir().join("wharf.db").exists());
+        assert!(wharf_server::lock_data_dir(s.data_dir()).is_err(), "a second process would be refused");
+        let addr = s.addr().to_string();
+        drop(s);
+        assert!(TcpStream::connect(&addr).is_err(), "the listener closes with the server");
+    }
+
+    #[test]
+    #[should_panic(expected = "needs the wharf binary")]
+    fn an_in_process_server_cannot_be_killed() {
+        TestServer::in_process().kill9();
+    }
+}
