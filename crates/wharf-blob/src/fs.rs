@@ -55,11 +55,11 @@ impl BlobStore {
     /// Opens (creating if needed) a store rooted at `root`.
     pub async fn open(root: impl Into<PathBuf>) -> io::Result<BlobStore> {
         let root = root.into();
-        for sub in ["blobs", "uploads", "tmp"] {
+        for sub in key::DIRS {
             tokio::fs::create_dir_all(root.join(sub)).await?;
         }
         // Staging files never survive a restart: they were never visible.
-        let mut rd = tokio::fs::read_dir(root.join("tmp")).await?;
+        let mut rd = tokio::fs::read_dir(root.join(key::TMP)).await?;
         while let Some(e) = rd.next_entry().await? {
             let _ = tokio::fs::remove_file(e.path()).await;
         }

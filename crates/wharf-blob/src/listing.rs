@@ -25,7 +25,7 @@ impl BlobStore {
         let root = self.root().to_path_buf();
         tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            let blobs = root.join("blobs");
+            let blobs = root.join(crate::key::BLOBS);
             for alg in read_dir_or_empty(&blobs)? {
                 for prefix in read_dir_or_empty(&alg.path())? {
                     for file in read_dir_or_empty(&prefix.path())? {

@@ -180,7 +180,7 @@ impl BlobStore {
     /// staging files a crash left without a session).
     pub async fn idle_uploads(&self, max_age: std::time::Duration) -> io::Result<Vec<String>> {
         let mut idle = Vec::new();
-        let mut rd = tokio::fs::read_dir(self.root.join("uploads")).await?;
+        let mut rd = tokio::fs::read_dir(self.root.join(key::UPLOADS)).await?;
         while let Some(e) = rd.next_entry().await? {
             let age = e.metadata().await?.modified()?.elapsed().unwrap_or_default();
             if age >= max_age {
@@ -188,6 +188,13 @@ impl BlobStore {
             }
         }
         Ok(idle)
+    }
+
+    /// Ids of every upload file present now (a blocking directory listing,
+    /// for start-up, before any request can create one).
+    pub fn upload_ids_now(&self) -> io::Result<Vec<String>> {
+        let entries = std::fs::read_dir(self.root.join(key::UPLOADS))?;
+        Ok(entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
     }
 
     /// Drops an upload session's bytes.

@@ -1,7 +1,6 @@
 //! Background tasks. Each runs forever and is aborted at shutdown.
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,16 +31,10 @@ pub(crate) fn reap_uploads(registry: Arc<Registry>, max_age_secs: u64, every_sec
 
 /// Ids of the files in the upload directory (where the blob store puts them).
 fn upload_files(registry: &Registry) -> Vec<String> {
-    let Some(dir) = registry.blobs().upload_path("0").and_then(|p| p.parent().map(Path::to_path_buf)) else {
-        return Vec::new();
-    };
-    match std::fs::read_dir(&dir) {
-        Ok(entries) => entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
-        Err(e) => {
-            tracing::warn!(error = %e, dir = %dir.display(), "cannot list staged uploads");
-            Vec::new()
-        }
-    }
+    registry.blobs().upload_ids_now().unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot list staged uploads");
+        Vec::new()
+    })
 }
 
 /// Deletes the files among `ids` that no upload session owns.
