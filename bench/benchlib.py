@@ -77,6 +77,7 @@ def cmd_sample(pid, stop, ready, out):
     peak = _rss_kib(pid)
     n = 0
     any_r = any_d = 0
+    threads_max = 0
     first = {tid: cpu for tid, _, _, cpu in _threads(pid)}
     last = {}
     open(ready, "w").close()
@@ -89,6 +90,7 @@ def cmd_sample(pid, stop, ready, out):
         for tid, comm, _, cpu in th:
             last[tid] = (comm, cpu)
         st = [t[2] for t in th]
+        threads_max = max(threads_max, len(th))
         n += 1
         any_r += "R" in st
         any_d += "D" in st
@@ -111,6 +113,7 @@ def cmd_sample(pid, stop, ready, out):
         "wall_s": round(wall, 3),
         "pct_samples_running": round(100.0 * any_r / n, 1) if n else 0.0,
         "pct_samples_disk_wait": round(100.0 * any_d / n, 1) if n else 0.0,
+        "threads_max": threads_max,
         "threads_cpu_s": [[comm, cpu] for cpu, comm in per_thread if cpu > 0],
     }
     with open(out, "w") as f:
@@ -254,9 +257,6 @@ def cmd_report(raw, meta, out):
         if v is not None:
             diag.append(f"- {srv}: RSS after the push/pull/wrk phase {v:.1f} MiB")
 
-    samples = []
-    for (srv, metric), vals in sorted(d.items()):
-        samples.append(f"| {srv} | {metric} | " + ", ".join(f"{v:g}" for v in vals) + " |")
 
     md = []
     md.append("## Wharf OCI benchmark\n")
@@ -271,22 +271,32 @@ def cmd_report(raw, meta, out):
     md.append("### Where the time went (server process, /proc/PID/stat)\n")
     md += diag or ["- (no CPU samples)"]
     md.append("")
-    md.append("### Raw samples\n")
-    md.append("| server | metric | samples |")
-    md.append("|---|---|---|")
-    md += samples
+    md += raw_section(d)
+    write_report(md, out)
+
+
+def raw_section(d):
+    """Markdown lines listing every raw sample of _load's dict."""
+    md = ["### Raw samples\n", "| server | metric | samples |", "|---|---|---|"]
+    for (srv, metric), vals in sorted(d.items()):
+        md.append(f"| {srv} | {metric} | " + ", ".join(f"{v:g}" for v in vals) + " |")
+    return md
+
+
+def write_report(md, out):
+    """Write markdown lines to OUT and stdout."""
     text = "\n".join(md) + "\n"
     with open(out, "w") as f:
         f.write(text)
     sys.stdout.write(text)
 
 
-def main(argv):
-    if len(argv) < 2:
-        sys.exit(__doc__)
-    cmd, args = argv[1], argv[2:]
-    {"port": cmd_port, "sample": cmd_sample, "wrk": cmd_wrk, "report": cmd_report}[cmd](*args)
+def dispatch(argv, doc, cmds):
+    """Run cmds[argv[1]](*argv[2:]); the usage text for anything else."""
+    if len(argv) < 2 or argv[1] not in cmds:
+        sys.exit(doc)
+    cmds[argv[1]](*argv[2:])
 
 
 if __name__ == "__main__":
-    main(sys.argv)
+    dispatch(sys.argv, __doc__, {"port": cmd_port, "sample": cmd_sample, "wrk": cmd_wrk, "report": cmd_report})

@@ -35,7 +35,7 @@ PULLS_PER_SAMPLE=4
 OCI_MANIFEST='application/vnd.oci.image.manifest.v1+json'
 
 BENCH_NAME=bench/oci.sh
-. "$BENCH_DIR/lib.sh"   # die, log, need, start_wharf
+. "$BENCH_DIR/lib.sh"   # die, log, need, build_wharf, start_wharf, start_distribution, stop_pid, ...
 
 # ------------------------------------------------------------------ tools
 need cargo "install Rust (rustup)"
@@ -75,17 +75,9 @@ if [ -z "$NGINX" ]; then
 fi
 
 # ------------------------------------------------------------------ build
-cd "$REPO_ROOT"
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    log "cargo build --release -p wharf (waits if another build holds the lock)"
-    cargo build --release -p wharf >&2 || die "cargo build --release -p wharf failed"
-fi
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-WHARF_BIN="$TARGET_DIR/release/wharf"
-[ -x "$WHARF_BIN" ] || die "$WHARF_BIN not found after build"
+build_wharf
 
 # ------------------------------------------------------------------ temp dirs
-free_mib() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
 need_shm_mib=$(( RUNS * BLOB_MIB * 2 + BIG_MIB + 512 ))
 need_disk_mib=$(( RUNS * BLOB_MIB * 4 + BIG_MIB * 2 + 1024 ))
 SHM_BASE="${BENCH_SHM_DIR:-/dev/shm}"
@@ -97,20 +89,9 @@ if [ ! -d "$SHM_BASE" ] || [ "$(free_mib "$SHM_BASE")" -lt "$need_shm_mib" ]; th
 
 PIDS=()
 SHM_DIR="" DISK_DIR=""
-cleanup() {
-    local rc=$? p
-    trap - EXIT INT TERM
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"
-    [ -z "$DISK_DIR" ] || rm -rf "$DISK_DIR"
-    if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
-    [ "$rc" = 0 ] || echo "bench/oci.sh: failed (exit $rc); servers stopped, temp files removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+remove_policy() { if [ "$created_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi; }
+CLEANUP_EXTRA=remove_policy
+bench_trap
 SHM_DIR="$(mktemp -d "$SHM_BASE/wharf-bench-in.XXXXXX")"
 DISK_DIR="$(mktemp -d "$DISK_BASE/wharf-bench-data.XXXXXX")"
 mkdir -p "$OUT_DIR"
@@ -124,7 +105,6 @@ rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; }
 meta() { printf '%s\t%s\n' "$1" "$2" >> "$META"; }
 
 # ------------------------------------------------------------------ helpers
-free_port() { python3 "$PY" port; }
 fsum() { awk '{ s += $1 } END { printf "%.6f", s }'; }
 mibps() { awk -v mib="$1" -v s="$2" 'BEGIN { printf "%.2f", mib / s }'; }
 gen_random() { # FILE MIB (openssl rand takes at most 2^31-1 bytes per call)
@@ -135,13 +115,6 @@ gen_random() { # FILE MIB (openssl rand takes at most 2^31-1 bytes per call)
         openssl rand $(( n * 1024 * 1024 )) >> "$1"
         left=$(( left - n ))
     done
-}
-# busy % of all CPUs over 2 s (everything else on the machine; nothing of ours runs yet)
-cpu_busy_pct() {
-    local a b
-    a="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"; sleep 2
-    b="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1]-x[1]) / (y[2]-x[2]) }'
 }
 # On this kind of VM, the first touch of guest memory the host has not backed
 # (or took back) costs ~8 us per 4 KiB page: writing a new 256 MiB file into the
@@ -269,48 +242,6 @@ get_timed() { # URL -> R_TIME; checks 200 and full size
     [ "$size" = $(( BLOB_MIB * 1024 * 1024 )) ] || die "GET $1: got $size bytes"
 }
 
-wait_http() { # URL: until it answers 200/401
-    local i code
-    for i in $(seq 1 200); do
-        code="$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)"
-        case "$code" in 200|401) return 0 ;; esac
-        sleep 0.05
-    done
-    die "$1 did not come up"
-}
-
-forget_pid() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
-stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget_pid "$1"; }
-
-
-start_distribution() { # DATA_DIR -> SRV_PID SRV_URL
-    local dir="$1" port
-    mkdir -p "$dir/storage"
-    port="$(free_port)"
-    cat > "$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/storage
-  delete:
-    enabled: true
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: 127.0.0.1:$port
-EOF
-    docker-registry serve "$dir/config.yml" >"$dir.log" 2>&1 &
-    SRV_PID=$!; PIDS+=("$SRV_PID")
-    SRV_URL="http://127.0.0.1:$port"
-    sleep 0.1
-    kill -0 "$SRV_PID" 2>/dev/null || die "docker-registry exited: $(cat "$dir.log")"
-    wait_http "$SRV_URL/v2/"
-}
-
 start_nginx() { # ROOT -> NGX_PID NGX_URL
     local ngx="$DISK_DIR/nginx" port user_line=""
     mkdir -p "$ngx/tmp"
@@ -364,7 +295,7 @@ run_wrk() { # SERVER URL RUN
 # ------------------------------------------------------------------ inputs
 meta "date" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 meta "machine" "$(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
-meta "wharf" "$("$WHARF_BIN" --version 2>/dev/null || echo wharf) (release, binary built $BUILT_AT), git $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO_ROOT" diff --quiet 2>/dev/null || echo " + uncommitted changes in $(git -C "$REPO_ROOT" diff --name-only | tr '\n' ' ' | sed 's/ $//')")"
+meta "wharf" "$("$WHARF_BIN" --version 2>/dev/null || echo wharf) (release, binary built $BUILT_AT), $(git_desc)"
 meta "distribution" "$(docker-registry --version 2>&1 | head -n1), filesystem driver, inmemory blobdescriptor cache, access log off"
 meta "nginx" "$("$NGINX" -v 2>&1 | head -n1 | sed 's/^nginx version: //'), sendfile on, 1 process"
 meta "client" "$(curl --version | head -n1 | awk '{print $1, $2}'), $(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}')"

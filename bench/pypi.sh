@@ -78,17 +78,9 @@ if [ "${BENCH_WAIT_OCI:-1}" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ build
-cd "$REPO_ROOT"
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    log "cargo build --release -p wharf (waits if another build holds the lock)"
-    cargo build --release -p wharf >&2 || die "cargo build --release -p wharf failed"
-fi
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-WHARF_BIN="$TARGET_DIR/release/wharf"
-[ -x "$WHARF_BIN" ] || die "$WHARF_BIN not found after build"
+build_wharf
 
 # ------------------------------------------------------------------ temp dirs
-free_mib() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
 SHM_BASE="${BENCH_SHM_DIR:-/dev/shm}"
 DISK_BASE="${BENCH_DISK_DIR:-/var/tmp}"
 if [ ! -d "$SHM_BASE" ] || [ "$(free_mib "$SHM_BASE")" -lt 512 ]; then SHM_BASE="$DISK_BASE"; fi
@@ -96,19 +88,7 @@ if [ ! -d "$SHM_BASE" ] || [ "$(free_mib "$SHM_BASE")" -lt 512 ]; then SHM_BASE=
 
 PIDS=()
 SHM_DIR="" DISK_DIR=""
-cleanup() {
-    local rc=$? p
-    trap - EXIT INT TERM
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"
-    [ -z "$DISK_DIR" ] || rm -rf "$DISK_DIR"
-    [ "$rc" = 0 ] || echo "bench/pypi.sh: failed (exit $rc); servers stopped, temp files removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_trap
 SHM_DIR="$(mktemp -d "$SHM_BASE/wharf-pypi-in.XXXXXX")"
 DISK_DIR="$(mktemp -d "$DISK_BASE/wharf-pypi-data.XXXXXX")"
 mkdir -p "$OUT_DIR"
@@ -122,16 +102,9 @@ rec() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RAW"; }
 meta() { printf '%s\t%s\n' "$1" "$2" >> "$META"; }
 
 # ------------------------------------------------------------------ helpers
-free_port() { python3 "$BL" port; }
 now() { date +%s.%N; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a - b }'; }
 treecpu() { python3 "$PL" treecpu "$1"; }      # "user sys" of PID + descendants
-cpu_busy_pct() {
-    local a b
-    a="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"; sleep 2
-    b="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1]-x[1]) / (y[2]-x[2]) }'
-}
 # CPU seconds used so far by finished children of this shell (uv): "user sys"
 child_cpu() {
     times > "$RQ/times"
@@ -195,7 +168,6 @@ ph_end() {
     PH_OTHER="$other" PH_STEAL="$steal"
 }
 CLK_TCK="$(getconf CLK_TCK)"
-forget_pid() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 
 
 start_pypiserver() { # PKG_DIR -> SRV_PID SRV_URL

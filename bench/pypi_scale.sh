@@ -65,21 +65,9 @@ if [ "${BENCH_WAIT_OTHERS:-1}" = 1 ]; then
 fi
 
 # ------------------------------------------------------------------ build
-cd "$REPO_ROOT"
-if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-    log "cargo build --release -p wharf (waits if another build holds the lock)"
-    cargo build --release -p wharf >&2 || die "cargo build --release -p wharf failed"
-fi
-if command -v cargo >/dev/null 2>&1; then
-    TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-else
-    TARGET_DIR="$REPO_ROOT/target"
-fi
-WHARF_BIN="$TARGET_DIR/release/wharf"
-[ -x "$WHARF_BIN" ] || die "$WHARF_BIN not found$([ "${BENCH_SKIP_BUILD:-0}" = 1 ] && echo ' (BENCH_SKIP_BUILD=1: build it first)')"
+build_wharf
 
 # ------------------------------------------------------------------ temp dirs
-free_mib() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
 SHM_BASE="${BENCH_SHM_DIR:-/dev/shm}"
 DISK_BASE="${BENCH_DISK_DIR:-/var/tmp}"
 if [ ! -d "$SHM_BASE" ] || [ "$(free_mib "$SHM_BASE")" -lt 256 ]; then SHM_BASE="$DISK_BASE"; fi
@@ -89,19 +77,7 @@ NEED_MIB=$(( 1024 + (PROJECTS + FILES) / 100 ))
 
 PIDS=()
 SHM_DIR="" DISK_DIR=""
-cleanup() {
-    local rc=$? p
-    trap - EXIT INT TERM
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    [ -z "$SHM_DIR" ] || rm -rf "$SHM_DIR"
-    [ -z "$DISK_DIR" ] || rm -rf "$DISK_DIR"
-    [ "$rc" = 0 ] || echo "bench/pypi_scale.sh: failed (exit $rc); server stopped, temp files removed" >&2
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_trap
 SHM_DIR="$(mktemp -d "$SHM_BASE/wharf-pypi-scale.XXXXXX")"
 DISK_DIR="$(mktemp -d "$DISK_BASE/wharf-pypi-scale-data.XXXXXX")"
 mkdir -p "$OUT_DIR"
@@ -120,12 +96,6 @@ cpu_delta() { # "u0 s0" "u1 s1" -> seconds
     local u0 s0 u1 s1
     read -r u0 s0 <<<"$1"; read -r u1 s1 <<<"$2"
     awk -v a="$u0" -v b="$u1" -v c="$s0" -v d="$s1" 'BEGIN { printf "%.3f", (b-a)+(d-c) }'
-}
-cpu_busy_pct() {
-    local a b
-    a="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"; sleep 2
-    b="$(awk '/^cpu / { print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9 }' /proc/stat)"
-    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1]-x[1]) / (y[2]-x[2]) }'
 }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ticks_of() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
