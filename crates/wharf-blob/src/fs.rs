@@ -12,7 +12,7 @@ use crate::key;
 use crate::mmap::MapBudget;
 
 /// Bytes of blob files mapped at once for downloads, across all of them.
-const MAP_BUDGET_BYTES: u64 = 256 * 1024 * 1024;
+const MAP_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 
 static STAGING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 

@@ -4,17 +4,19 @@ use axum::routing::{any, get, post};
 use axum::Router;
 use http::StatusCode;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 use wharf_oci::api::dispatch;
 
-use crate::limits::{limit_transfers, Transfers};
+use crate::limits::TransferLimits;
 use crate::{admin, AppState, Config};
 
 pub(crate) fn router(state: AppState, config: &Config) -> Router {
-    let transfers = Transfers::new(config.max_concurrent_uploads, config.max_concurrent_downloads);
-    let body_timeout = std::time::Duration::from_secs(config.body_read_timeout_secs);
+    let limits = TransferLimits::new(
+        config.max_concurrent_uploads,
+        config.max_concurrent_downloads,
+        std::time::Duration::from_secs(config.body_read_timeout_secs),
+    );
     let oci = Router::new()
         .route("/v2", any(dispatch))
         .route("/v2/", any(dispatch))
@@ -37,8 +39,7 @@ pub(crate) fn router(state: AppState, config: &Config) -> Router {
         .merge(oci)
         .merge(pypi)
         .merge(admin)
-        .layer(axum::middleware::from_fn_with_state(transfers, limit_transfers))
-        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .layer(limits)
         .layer(TraceLayer::new_for_http().on_response(DefaultOnResponse::new().level(Level::DEBUG)))
         .layer(CatchPanicLayer::new())
 }
