@@ -22,7 +22,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub use gc::{BlobLink, StoredManifest};
 pub use oci::{ManifestRow, NewManifest, ReferrerRow};
-pub use pypi::{FileSelector, NewPackageFile, PackageFile};
+pub use pypi::{FileInsert, FileSelector, NewPackageFile, PackageFile};
 
 /// A metadata error: always a storage problem, never a user error.
 #[derive(Debug, thiserror::Error)]

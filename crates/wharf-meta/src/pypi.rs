@@ -27,6 +27,18 @@ pub struct NewPackageFile {
     pub upload_time: i64,
 }
 
+/// What recording a file did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileInsert {
+    /// Recorded (or the same bytes were already there, or revived).
+    Recorded,
+    /// The namespace holds this filename with other bytes, or a tombstone.
+    NameTaken,
+    /// Another namespace of the same top-level group holds this filename
+    /// with other bytes: the group's index could not serve both.
+    GroupConflict(Box<PackageFile>),
+}
+
 /// A stored distribution file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageFile {
@@ -76,6 +88,15 @@ fn file_row(r: &SqliteRow) -> PackageFile {
 
 /// `(namespace = ns OR namespace under ns/)` as an index-friendly range:
 /// '0' is the byte after '/'.
+/// A live file of project ?2 named ?3 with bytes other than ?4 in the tree
+/// ?1, plus `extra` conditions.
+fn conflict_sql(extra: &str) -> String {
+    format!(
+        "SELECT {FILE_COLUMNS} FROM pypi_files WHERE project = ?2 AND filename = ?3 AND sha256 != ?4 \
+         AND deleted = 0 AND {IN_TREE} {extra} LIMIT 1"
+    )
+}
+
 const IN_TREE: &str = "(namespace = ?1 OR (namespace >= ?1 || '/' AND namespace < ?1 || '0'))";
 
 impl Meta {
@@ -88,8 +109,22 @@ impl Meta {
 
     /// Records a new file (or revives a deleted one with identical bytes).
     /// Returns false when another file already holds the name.
-    pub async fn pypi_insert_file(&self, f: &NewPackageFile) -> Result<bool> {
+    pub async fn pypi_insert_file(&self, f: &NewPackageFile) -> Result<FileInsert> {
         let mut tx = self.begin_write().await?;
+        // Checked under the write lock, so two conflicting uploads to sibling
+        // projects cannot both pass.
+        let group = f.namespace.split('/').next().unwrap_or_default();
+        let conflict = sqlx::query(&conflict_sql("AND namespace != ?5"))
+            .bind(group)
+            .bind(&f.project)
+            .bind(&f.filename)
+            .bind(&f.sha256)
+            .bind(&f.namespace)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = conflict {
+            return Ok(FileInsert::GroupConflict(Box::new(file_row(&row))));
+        }
         sqlx::query("INSERT INTO pypi_projects (namespace, project, name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(&f.namespace)
             .bind(&f.project)
@@ -116,7 +151,7 @@ impl Meta {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(r.rows_affected() > 0)
+        Ok(if r.rows_affected() > 0 { FileInsert::Recorded } else { FileInsert::NameTaken })
     }
 
     /// Live files of `project` in `namespace` and every namespace below it,
@@ -233,11 +268,7 @@ impl Meta {
         filename: &str,
         sha256: &str,
     ) -> Result<Option<PackageFile>> {
-        let sql = format!(
-            "SELECT {FILE_COLUMNS} FROM pypi_files WHERE project = ?2 AND filename = ?3 AND sha256 != ?4 \
-             AND deleted = 0 AND {IN_TREE} LIMIT 1"
-        );
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&conflict_sql(""))
             .bind(namespace)
             .bind(project)
             .bind(filename)

@@ -1,6 +1,6 @@
 //! The metadata contract against a real SQLite database.
 
-use crate::{FileSelector, Meta, NewManifest, NewPackageFile};
+use crate::{FileInsert, FileSelector, Meta, NewManifest, NewPackageFile};
 
 async fn meta() -> (tempfile::TempDir, Meta) {
     let dir = tempfile::tempdir().unwrap();
@@ -63,9 +63,14 @@ fn file(ns: &str, filename: &str, sha: &str) -> NewPackageFile {
 #[tokio::test]
 async fn package_files_group_ranges_and_tombstones() {
     let (_d, m) = meta().await;
-    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap());
-    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), "same bytes: no-op");
-    assert!(!m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s2")).await.unwrap(), "other bytes refused");
+    let recorded = FileInsert::Recorded;
+    assert_eq!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), recorded);
+    assert_eq!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), recorded, "same bytes: no-op");
+    let other = m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s2")).await.unwrap();
+    assert_eq!(other, FileInsert::NameTaken, "other bytes refused");
+    // The same filename with other bytes in a sibling project of the group.
+    let sibling = m.pypi_insert_file(&file("g/z", "demo-1.0.tar.gz", "s7")).await.unwrap();
+    assert!(matches!(sibling, FileInsert::GroupConflict(f) if f.namespace == "g/a"));
     m.pypi_insert_file(&file("g/b/c", "demo-2.0.tar.gz", "s3")).await.unwrap();
     m.pypi_insert_file(&file("g0", "demo-3.0.tar.gz", "s4")).await.unwrap();
     m.pypi_insert_file(&file("gx", "demo-4.0.tar.gz", "s5")).await.unwrap();
@@ -74,11 +79,13 @@ async fn package_files_group_ranges_and_tombstones() {
     assert_eq!(m.pypi_projects("g", "", 10).await.unwrap(), [("demo".to_string(), "Demo".to_string())]);
     assert_eq!(m.pypi_delete("g/a", "demo", &FileSelector::Release("1.0".into())).await.unwrap(), 1);
     assert!(m.pypi_file("g/a", "demo-1.0.tar.gz").await.unwrap().unwrap().deleted);
-    assert!(!m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s9")).await.unwrap(), "tombstone keeps the name");
+    let reuse = m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s9")).await.unwrap();
+    assert_eq!(reuse, FileInsert::NameTaken, "tombstone keeps the name");
     // The project list follows live files: g/a has none left, the group still has g/b/c's.
     assert!(m.pypi_projects("g/a", "", 10).await.unwrap().is_empty());
     assert_eq!(m.pypi_projects("g", "", 10).await.unwrap().len(), 1);
-    assert!(m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap(), "identical bytes revive");
+    let revive = m.pypi_insert_file(&file("g/a", "demo-1.0.tar.gz", "s1")).await.unwrap();
+    assert_eq!(revive, recorded, "identical bytes revive");
     assert_eq!(m.pypi_projects("g/a", "", 10).await.unwrap().len(), 1);
     assert_eq!(m.pypi_yank("g/b/c", "demo", &FileSelector::Project, true, Some("r")).await.unwrap(), 1);
     let f = m.pypi_file("g/b/c", "demo-2.0.tar.gz").await.unwrap().unwrap();

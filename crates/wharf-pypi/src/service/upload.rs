@@ -13,7 +13,7 @@ use futures_util::{Stream, StreamExt};
 use md5::{Digest as _, Md5};
 use wharf_blob::{AppendError, BlobStore, CommitError};
 use wharf_core::Digest;
-use wharf_meta::NewPackageFile;
+use wharf_meta::{FileInsert, NewPackageFile};
 
 use super::PackageIndex;
 use crate::{extract_metadata, normalize, parse_filename, DistKind, Namespace, PypiError, Version};
@@ -222,15 +222,23 @@ impl PackageIndex {
             metadata_sha256: metadata_digest,
             upload_time: now_micros(),
         };
-        if !self.meta.pypi_insert_file(&row).await? {
-            // Lost a race with a different file under the same name.
-            let existing = self.meta.pypi_file(ns.as_str(), &staged.filename).await?;
-            return Err(PypiError::FileExists {
+        match self.meta.pypi_insert_file(&row).await? {
+            FileInsert::Recorded => Ok(UploadOutcome::Created),
+            FileInsert::NameTaken => {
+                // Lost a race with a different file under the same name.
+                let existing = self.meta.pypi_file(ns.as_str(), &staged.filename).await?;
+                Err(PypiError::FileExists {
+                    filename: staged.filename.clone(),
+                    blake2_256: existing.map(|e| e.blake2_256).unwrap_or_default(),
+                })
+            }
+            // Lost a race with a sibling project's upload of the same name.
+            FileInsert::GroupConflict(f) => Err(PypiError::GroupConflict {
                 filename: staged.filename.clone(),
-                blake2_256: existing.map(|e| e.blake2_256).unwrap_or_default(),
-            });
+                holder: f.namespace,
+                group: ns.top().to_string(),
+            }),
         }
-        Ok(UploadOutcome::Created)
     }
 }
 
