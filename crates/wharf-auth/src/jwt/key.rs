@@ -7,7 +7,7 @@ use std::fmt;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::Signer;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -53,9 +53,12 @@ impl SigningKey {
         ed25519_dalek::SigningKey::from_pkcs8_pem(pem).map(Self::from_dalek).map_err(|_| KeyError::Pkcs8)
     }
 
-    /// The key as PKCS#8 PEM, to write (mode 0600) to the data directory.
+    /// The key as PKCS#8 v1 PEM (the seed only, as OpenSSL writes it and
+    /// reads it back: OpenSSL 3 refuses the v2 form with the public key), to
+    /// write (mode 0600) to the data directory.
     pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
-        self.key.to_pkcs8_pem(LineEnding::LF).expect("an Ed25519 key always encodes")
+        let seed = KeypairBytes { secret_key: self.key.to_bytes(), public_key: None };
+        seed.to_pkcs8_pem(LineEnding::LF).expect("an Ed25519 key always encodes")
     }
 
     pub fn verifying_key(&self) -> &VerifyingKey {
@@ -184,12 +187,14 @@ MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC
     fn pkcs8_pem_round_trips_and_reads_openssl_keys() {
         let key = SigningKey::generate();
         let pem = key.to_pkcs8_pem();
-        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{}", pem.as_str());
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI"), "v1: {}", pem.as_str());
+        assert_eq!(pem.len(), RFC8410_PEM.len());
         let back = SigningKey::from_pkcs8_pem(&pem).unwrap();
         assert_eq!(back.kid(), key.kid());
         assert_eq!(back.sign(b"m"), key.sign(b"m"));
 
         let openssl = SigningKey::from_pkcs8_pem(RFC8410_PEM).unwrap();
+        assert_eq!(openssl.to_pkcs8_pem().as_str(), RFC8410_PEM, "written exactly as OpenSSL writes it");
         assert_eq!(
             URL_SAFE_NO_PAD.encode(openssl.verifying_key().to_bytes()),
             "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE"
