@@ -13,6 +13,8 @@
 //! - [`scope`]: token scopes with GitLab's names (`read_registry`, …).
 //! - [`access`]: the docker token service's scope grammar
 //!   (`repository:<name>:<actions>`) and the access list a bearer JWT carries.
+//! - [`challenge`]: the `WWW-Authenticate` values (Bearer with `scope` and
+//!   `error`, Basic).
 //! - [`jwt`]: the docker bearer token: Ed25519-signed, short-lived JWTs, the
 //!   signing key and its PKCS#8 form, the strict verifier.
 //! - [`policy`]: the authorization function.
@@ -31,6 +33,7 @@
 
 pub mod access;
 mod base62;
+pub mod challenge;
 pub mod credential;
 pub mod digest;
 pub mod jwt;
@@ -39,6 +42,7 @@ pub mod scope;
 pub mod token;
 
 pub use access::{Access, AccessList, Actions, ScopeError, ScopeRequest};
+pub use challenge::BearerError;
 pub use credential::{bearer_token, BasicCredentials, CredentialError};
 pub use digest::{SecretError, ServerSecret, TokenDigest};
 pub use jwt::{Claims, IssuedToken, Issuer, JwtError, KeyError, SigningKey, Verifier, VerifyingKey};
