@@ -1,0 +1,1 @@
+//! The policy function (see the policy module's author).
