@@ -141,7 +141,9 @@ pub enum Action {
     Admin,
 }
 
-/// What the action is done to.
+/// What the action is done to. A PyPI namespace (`/pypi/<ns>/`) is the
+/// project or group it names; an upload to a namespace that does not exist
+/// yet is to a (missing) project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resource<'a> {
     /// The instance itself.
@@ -281,9 +283,9 @@ pub fn authorize(caller: &Caller<'_>, action: Action, target: &Target<'_>) -> De
         Caller::User { admin, token } => (token, Standing::account(admin, target)),
         Caller::Bot { token } => (token, Standing { bot: true, ..Standing::account(false, target) }),
         Caller::Deploy { home, token } => {
-            (token, Standing::given(&[Grant { subtree: home, role: Role::Reader }], path))
+            (token, Standing::given(&[Grant { subtree: home, role: Role::Reader }], target))
         }
-        Caller::Federated { grants, token } => (token, Standing::given(grants, path).capped(Role::Developer)),
+        Caller::Federated { grants, token } => (token, Standing::given(grants, target).capped(Role::Developer)),
     };
     let visible = standing.admin
         || standing.role.is_some()
@@ -327,9 +329,11 @@ impl Standing {
     }
 
     /// Roles that come with the credential, by subtree, not from the path.
-    fn given(grants: &[Grant<'_>], path: Option<&str>) -> Standing {
+    /// They never create: a rule or deploy token naming a project that is
+    /// gone (or never was) gives nothing there.
+    fn given(grants: &[Grant<'_>], target: &Target<'_>) -> Standing {
         let none = Standing { admin: false, account: false, bot: false, role: None, below: false };
-        let Some(path) = path else { return none };
+        let Some(path) = target.resource.path().filter(|_| target.exists) else { return none };
         let role = grants.iter().filter(|g| within(path, g.subtree)).map(|g| g.role).max();
         let below = grants.iter().any(|g| g.subtree != path && within(g.subtree, path));
         Standing { role, below, ..none }

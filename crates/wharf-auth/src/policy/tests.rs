@@ -243,6 +243,12 @@ fn workload_grants_cover_subtrees_up_to_developer() {
     let both = [Grant { subtree: "team", role: Reader }, Grant { subtree: "team/app", role: Developer }];
     assert_eq!(decide(&both, Action::Push, "team/app/web"), Decision::Allow);
     assert_eq!(decide(&both, Action::Push, "team/application"), deny(Denial::Forbidden));
+    // A grant naming a project that does not exist creates nothing.
+    let nodes = [node(Private, None)];
+    let new = Target::missing(Resource::Repository("team/new/web"), &nodes);
+    let grants = [Grant { subtree: "team/new", role: Developer }];
+    let got = authorize(&Caller::Federated { grants: &grants, token }, Action::Push, &new);
+    assert_eq!(got, deny(Denial::NotFound));
     let owner = [Grant { subtree: "team/app", role: Owner }];
     assert_eq!(decide(&owner, Action::Push, "team/app"), Decision::Allow);
     assert_eq!(decide(&owner, Action::DeleteImage, "team/app"), deny(Denial::Forbidden));
