@@ -297,3 +297,15 @@ fn each_denial_has_one_answer_per_protocol() {
         assert_eq!(got, statuses, "{denial:?}");
     }
 }
+
+#[test]
+fn instance_actions_need_an_admin_with_an_unconfined_api_token() {
+    let api = Token::new(API);
+    let admin = Caller::User { admin: true, token: api };
+    assert_eq!(authorize(&admin, Action::Admin, &Target::INSTANCE), Decision::Allow);
+    assert_eq!(authorize(&user(api), Action::Admin, &Target::INSTANCE), deny(Denial::Forbidden));
+    assert_eq!(authorize(&user(api), Action::ManageOwnTokens, &Target::INSTANCE), Decision::Allow);
+    let confined = Caller::User { admin: true, token: api.confined_to(&["team"]) };
+    let needed = Scope::Api;
+    assert_eq!(authorize(&confined, Action::Admin, &Target::INSTANCE), deny(Denial::InsufficientScope { needed }));
+}
