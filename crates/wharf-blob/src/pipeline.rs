@@ -88,7 +88,9 @@ where
     }
 }
 
-type BatchJob = tokio::task::JoinHandle<io::Result<Option<RunningHash>>>;
+/// A batch's write and hash, already running on blocking threads; awaiting it
+/// joins both (no extra task in between).
+type BatchJob = std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<Option<RunningHash>>> + Send>>;
 
 /// Batches on their way to disk, one at a time (the hash is a chain).
 struct BatchWriter {
@@ -105,7 +107,7 @@ impl BatchWriter {
     /// Waits for the job in flight, if any.
     async fn wait(&mut self) -> Result<(), AppendError> {
         if let Some(job) = self.job.take() {
-            self.running = job.await.map_err(io::Error::other)??;
+            self.running = job.await?;
         }
         Ok(())
     }
@@ -146,15 +148,15 @@ fn spawn_batch(file: Arc<std::fs::File>, at: u64, batch: Vec<Bytes>, running: Op
             r
         })
     });
-    tokio::spawn(async move {
-        let written = tokio::task::spawn_blocking(move || {
-            let mut off = at;
-            for chunk in batch.iter() {
-                file.write_all_at(chunk, off)?;
-                off += chunk.len() as u64;
-            }
-            Ok::<_, io::Error>(())
-        });
+    let written = tokio::task::spawn_blocking(move || {
+        let mut off = at;
+        for chunk in batch.iter() {
+            file.write_all_at(chunk, off)?;
+            off += chunk.len() as u64;
+        }
+        Ok::<_, io::Error>(())
+    });
+    Box::pin(async move {
         let written = written.await.map_err(io::Error::other)?;
         let running = match hasher {
             Some(h) => Some(h.await.map_err(io::Error::other)?),

@@ -89,11 +89,11 @@ fn file_row(r: &SqliteRow) -> PackageFile {
 /// `(namespace = ns OR namespace under ns/)` as an index-friendly range:
 /// '0' is the byte after '/'.
 /// A live file of project ?2 named ?3 with bytes other than ?4 in the tree
-/// ?1, plus `extra` conditions.
-fn conflict_sql(extra: &str) -> String {
+/// ?1, outside namespace ?5.
+fn conflict_sql() -> String {
     format!(
         "SELECT {FILE_COLUMNS} FROM pypi_files WHERE project = ?2 AND filename = ?3 AND sha256 != ?4 \
-         AND deleted = 0 AND {IN_TREE} {extra} LIMIT 1"
+         AND deleted = 0 AND {IN_TREE} AND namespace != ?5 LIMIT 1"
     )
 }
 
@@ -114,7 +114,7 @@ impl Meta {
         // Checked under the write lock, so two conflicting uploads to sibling
         // projects cannot both pass.
         let group = f.namespace.split('/').next().unwrap_or_default();
-        let conflict = sqlx::query(&conflict_sql("AND namespace != ?5"))
+        let conflict = sqlx::query(&conflict_sql())
             .bind(group)
             .bind(&f.project)
             .bind(&f.filename)
@@ -256,25 +256,6 @@ impl Meta {
             "SELECT {FILE_COLUMNS} FROM pypi_files WHERE sha256 = ?2 AND filename = ?3 AND deleted = 0 AND {IN_TREE} LIMIT 1"
         );
         let row = sqlx::query(&sql).bind(namespace).bind(sha256).bind(filename).fetch_optional(self.pool()).await?;
-        Ok(row.as_ref().map(file_row))
-    }
-
-    /// A live file of `project` named `filename` anywhere in the tree whose
-    /// bytes are not `sha256`: the tree's index could not serve both.
-    pub async fn pypi_conflicting_file(
-        &self,
-        namespace: &str,
-        project: &str,
-        filename: &str,
-        sha256: &str,
-    ) -> Result<Option<PackageFile>> {
-        let row = sqlx::query(&conflict_sql(""))
-            .bind(namespace)
-            .bind(project)
-            .bind(filename)
-            .bind(sha256)
-            .fetch_optional(self.pool())
-            .await?;
         Ok(row.as_ref().map(file_row))
     }
 

@@ -5,13 +5,17 @@
 //! headers (and the preamble) until it finds their end, rescanning the
 //! buffer on every chunk. [`HeaderGate`] caps what multer is handed while it
 //! looks for the next part's headers.
+//!
+//! multer stops reading at the closing boundary; [`Form::finish`] then reads
+//! the body to its end, so a body shorter than its `Content-Length` (or one
+//! that fails) is refused even when its form looked complete.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use axum::body::Body;
+use axum::body::{Body, BodyDataStream};
 use bytes::Bytes;
 use futures_util::Stream;
 
@@ -23,6 +27,8 @@ pub(crate) const MAX_PART_HEADER_BYTES: u64 = 16 * 1024;
 pub(crate) const MAX_PARTS: usize = 1000;
 /// Total bytes of the non-file form fields (descriptions can be long).
 pub(crate) const MAX_TEXT_BYTES: u64 = 8 * 1024 * 1024;
+/// Bytes accepted after the closing boundary (an epilogue; clients send none).
+const MAX_EPILOGUE_BYTES: u64 = 1024;
 
 pub(crate) fn bad(e: impl std::fmt::Display) -> PypiError {
     PypiError::BadRequest(format!("Invalid upload form: {e}"))
@@ -32,6 +38,7 @@ pub(crate) fn bad(e: impl std::fmt::Display) -> PypiError {
 pub(crate) struct Form<'a> {
     inner: multer::Multipart<'a>,
     gate: Arc<GateState>,
+    body: Arc<Mutex<BodyDataStream>>,
     parts: usize,
     text_bytes: u64,
 }
@@ -41,21 +48,39 @@ impl<'a> Form<'a> {
     pub(crate) fn new(content_type: &str, body: Body, max_file_bytes: u64) -> Result<Form<'a>, PypiError> {
         let boundary = multer::parse_boundary(content_type).map_err(|_| bad("expected multipart/form-data"))?;
         let gate = Arc::new(GateState::default());
-        let stream = HeaderGate {
-            inner: body.into_data_stream(),
-            gate: gate.clone(),
-            epoch: 0,
-            given: 0,
-            paused: false,
-            held: None,
-        };
+        let body = Arc::new(Mutex::new(body.into_data_stream()));
+        let stream =
+            HeaderGate { inner: body.clone(), gate: gate.clone(), epoch: 0, given: 0, paused: false, held: None };
         let whole =
             max_file_bytes.saturating_add(MAX_TEXT_BYTES).saturating_add(MAX_PARTS as u64 * MAX_PART_HEADER_BYTES);
         let limits =
             multer::SizeLimit::new().whole_stream(whole).per_field(MAX_TEXT_BYTES).for_field("content", u64::MAX);
         let inner =
             multer::Multipart::with_constraints(stream, boundary, multer::Constraints::new().size_limit(limits));
-        Ok(Form { inner, gate, parts: 0, text_bytes: 0 })
+        Ok(Form { inner, gate, body, parts: 0, text_bytes: 0 })
+    }
+
+    /// After the last part: the body must end cleanly where its framing says
+    /// (`Content-Length`), with at most a short epilogue.
+    pub(crate) async fn finish(&mut self) -> Result<(), PypiError> {
+        let mut extra = 0u64;
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                let mut body = self.body.lock().expect("body lock");
+                Pin::new(&mut *body).poll_next(cx)
+            })
+            .await;
+            match next {
+                None => return Ok(()),
+                Some(Ok(chunk)) => {
+                    extra += chunk.len() as u64;
+                    if extra > MAX_EPILOGUE_BYTES {
+                        return Err(bad("data after the end of the form"));
+                    }
+                }
+                Some(Err(e)) => return Err(PypiError::BadRequest(format!("Error reading the upload: {e}"))),
+            }
+        }
     }
 
     /// The next part, its headers read within [`MAX_PART_HEADER_BYTES`].
@@ -121,8 +146,8 @@ struct GateState {
 /// at most [`MAX_PART_HEADER_BYTES`] (splitting a chunk if needed), then
 /// yields once so multer can look for the end of the headers in what it
 /// has; asked for more after that, it fails.
-struct HeaderGate<S> {
-    inner: S,
+struct HeaderGate {
+    inner: Arc<Mutex<BodyDataStream>>,
     gate: Arc<GateState>,
     epoch: u64,
     given: u64,
@@ -130,17 +155,14 @@ struct HeaderGate<S> {
     held: Option<Bytes>,
 }
 
-impl<S> Stream for HeaderGate<S>
-where
-    S: Stream<Item = Result<Bytes, axum::Error>> + Unpin,
-{
+impl Stream for HeaderGate {
     type Item = Result<Bytes, Box<dyn std::error::Error + Send + Sync>>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         let chunk = match this.held.take() {
             Some(c) => c,
-            None => match Pin::new(&mut this.inner).poll_next(cx) {
+            None => match Pin::new(&mut *this.inner.lock().expect("body lock")).poll_next(cx) {
                 Poll::Ready(Some(Ok(c))) => c,
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e.into()))),
                 Poll::Ready(None) => return Poll::Ready(None),

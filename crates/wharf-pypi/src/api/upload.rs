@@ -44,6 +44,7 @@ pub(crate) async fn upload_file(
             let value = form.text(field).await?;
             fields.entry(name).or_insert(value);
         }
+        form.finish().await?;
         let staged = staged.as_ref().ok_or_else(|| bad("missing the content file part"))?;
         index.publish(ns, staged, &fields).await
     }

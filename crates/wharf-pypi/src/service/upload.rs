@@ -193,7 +193,6 @@ impl PackageIndex {
         if fname.kind.is_sdist() {
             self.check_one_sdist_per_release(ns, &metadata.name, &metadata.version, &staged.filename).await?;
         }
-        self.check_group_conflict(ns, &metadata.name, &staged.filename, sha256.hex()).await?;
         let size = self.blobs.commit(&staged.upload_id, &sha256).await.map_err(|e| match e {
             CommitError::Io(e) => PypiError::from(e),
             CommitError::DigestMismatch { .. } | CommitError::UnknownUpload => PypiError::internal(e),
@@ -264,26 +263,6 @@ impl PackageIndex {
                 "Only one sdist may be uploaded per release: '{}' already exists for version {version}.",
                 f.filename
             ))),
-            None => Ok(()),
-        }
-    }
-
-    /// The top-level group's index serves every namespace below it: one
-    /// filename there must mean one file, so other bytes are refused here.
-    async fn check_group_conflict(
-        &self,
-        ns: &Namespace,
-        name: &str,
-        filename: &str,
-        sha256: &str,
-    ) -> Result<(), PypiError> {
-        let group = ns.top();
-        match self.meta.pypi_conflicting_file(group, &normalize(name), filename, sha256).await? {
-            Some(f) => Err(PypiError::GroupConflict {
-                filename: filename.to_string(),
-                holder: f.namespace,
-                group: group.to_string(),
-            }),
             None => Ok(()),
         }
     }
