@@ -79,8 +79,19 @@ impl BlobStore {
         let path = key::upload(&self.root, id).ok_or(AppendError::UnknownUpload)?;
         let lock = self.lock_for(id);
         let mut state = lock.lock().await;
-        let have = match tokio::fs::metadata(&path).await {
-            Ok(m) => m.len(),
+        // One blocking hop: open the session's file and read its length.
+        let opened = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let file = std::fs::OpenOptions::new().write(true).open(path)?;
+                let len = file.metadata()?.len();
+                Ok::<_, io::Error>((file, len))
+            })
+            .await
+            .map_err(io::Error::other)?
+        };
+        let (file, have) = match opened {
+            Ok(opened) => opened,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 drop(state);
                 self.forget(id);
@@ -94,11 +105,7 @@ impl BlobStore {
             }
         }
         let running = state.running.take().filter(|r| r.len == have);
-        let file = tokio::fs::OpenOptions::new().write(true).open(&path).await;
-        let written = match file {
-            Ok(file) => pipeline::write_stream(Arc::new(file.into_std().await), have, running, body, max_total).await,
-            Err(e) => Err(e.into()),
-        };
+        let written = pipeline::write_stream(Arc::new(file), have, running, body, max_total).await;
         // Whatever failed (the client's body or our disk), the session goes
         // back to the length it had: never a partial chunk.
         match written {
