@@ -197,13 +197,6 @@ impl BlobStore {
         Ok(idle)
     }
 
-    /// Ids of every upload file present now (a blocking directory listing,
-    /// for start-up, before any request can create one).
-    pub fn upload_ids_now(&self) -> io::Result<Vec<String>> {
-        let entries = std::fs::read_dir(self.root.join(key::UPLOADS))?;
-        Ok(entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-    }
-
     /// Drops an upload session's bytes.
     pub async fn delete_upload(&self, id: &str) -> io::Result<()> {
         let Some(path) = key::upload(&self.root, id) else { return Ok(()) };

@@ -85,6 +85,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Responses go out as soon as they are ready: without TCP_NODELAY a
+        // streamed body after its headers can wait for a delayed ACK (~40 ms).
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }

@@ -82,8 +82,10 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let staged = tasks::staged_before_start(&state.registry).await;
     let reaper = tokio::spawn(tasks::reap_uploads(
         state.registry.clone(),
+        staged,
         config.upload_max_age_secs,
         config.upload_reap_interval_secs,
     ));
