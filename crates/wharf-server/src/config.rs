@@ -29,6 +29,35 @@ pub struct Config {
     pub body_read_timeout_secs: u64,
     pub max_concurrent_uploads: usize,
     pub max_concurrent_downloads: usize,
+    /// The URL clients use (`https://registry.example.com`): the docker
+    /// token realm and every absolute URL Wharf writes. Unset: derived from
+    /// `listen` (never from a request's `Host`).
+    pub public_url: Option<String>,
+    /// PEM certificate chain and private key: serve HTTPS (reloaded when the
+    /// files change or on SIGHUP).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The key of the token digests (HMAC-SHA-256). Unset: a random secret
+    /// kept in `<data_dir>/auth/secret`.
+    pub secret: Option<Secret>,
+    /// The first admin's token (at least 32 characters of `[A-Za-z0-9_]`),
+    /// for scripted deployments; unset: one is generated and printed once.
+    pub admin_token: Option<Secret>,
+    /// Lifetime of the docker token service's bearer JWTs.
+    pub bearer_token_ttl_secs: u64,
+    /// Failed authentications allowed per client address per minute.
+    pub auth_failures_per_minute: u32,
+}
+
+/// A secret setting: redacted wherever the configuration is printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 impl Default for Config {
@@ -52,6 +81,13 @@ impl Default for Config {
             body_read_timeout_secs: 60,
             max_concurrent_uploads: 1024,
             max_concurrent_downloads: 2048,
+            public_url: None,
+            tls_cert: None,
+            tls_key: None,
+            secret: None,
+            admin_token: None,
+            bearer_token_ttl_secs: 300,
+            auth_failures_per_minute: 30,
         }
     }
 }
@@ -123,6 +159,32 @@ body_read_timeout_secs = 60
 # TOOMANYREQUESTS, Python index: 503, both with Retry-After).
 max_concurrent_uploads = 1024
 max_concurrent_downloads = 2048
+
+# The URL clients use, e.g. "https://registry.example.com" (WHARF_PUBLIC_URL):
+# the docker token realm and every absolute URL Wharf writes. Unset: derived
+# from `listen`, never from a request's Host header.
+# public_url = "https://registry.example.com"
+
+# Serve HTTPS with this PEM certificate chain and key (WHARF_TLS_CERT,
+# WHARF_TLS_KEY); both files are reloaded when they change or on SIGHUP.
+# tls_cert = "/etc/wharf/tls.crt"
+# tls_key = "/etc/wharf/tls.key"
+
+# The key of the stored token digests (HMAC-SHA-256). Prefer WHARF_SECRET or
+# WHARF_SECRET_FILE. Unset: a random secret kept in <data_dir>/auth/secret.
+# secret = "..."
+
+# The first admin's token for scripted deployments (WHARF_ADMIN_TOKEN or
+# WHARF_ADMIN_TOKEN_FILE; at least 32 characters of [A-Za-z0-9_]). Unset: a
+# token is generated and printed once, at the first start.
+# admin_token = "..."
+
+# Lifetime of the bearer tokens the docker token service (/v2/token) issues.
+bearer_token_ttl_secs = 300
+
+# Failed authentications allowed per client address per minute; beyond it
+# the address gets 429 (valid tokens keep working).
+auth_failures_per_minute = 30
 "#;
 
 /// Why a configuration file could not be used.

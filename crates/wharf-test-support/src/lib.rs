@@ -23,6 +23,24 @@ use std::process::{Child, Command, Stdio};
 
 use wharf_server::{Config, DataDirLock};
 
+/// The first admin's token on every test server (`WHARF_ADMIN_TOKEN`).
+pub const ADMIN_TOKEN: &str = "wharf_test_admin_0123456789abcdefghijklmnopqrstuv";
+
+/// `Authorization: Basic` for [`ADMIN_TOKEN`], with the username docker
+/// users type for tokens.
+pub fn admin_basic() -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("__token__:{ADMIN_TOKEN}")))
+}
+
+/// A reqwest client that presents [`ADMIN_TOKEN`] on every request (HTTP
+/// Basic straight to the API, as curl and scripts do).
+pub fn admin_client() -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::AUTHORIZATION, admin_basic().parse().expect("header value"));
+    reqwest::Client::builder().default_headers(h).build().expect("reqwest client")
+}
+
 /// A running Wharf server: a `wharf serve` child process or an in-process one.
 pub struct TestServer {
     kind: Kind,
@@ -54,8 +72,12 @@ impl TestServer {
     pub fn in_process_with(configure: impl FnOnce(&mut Config)) -> TestServer {
         init_logging();
         let data = tempfile::tempdir().expect("temp data dir");
-        let mut config =
-            Config { listen: SocketAddr::from(([127, 0, 0, 1], 0)), data_dir: data.path().into(), ..Config::default() };
+        let mut config = Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data.path().into(),
+            admin_token: Some(wharf_server::config::Secret(ADMIN_TOKEN.into())),
+            ..Config::default()
+        };
         configure(&mut config);
         let lock = wharf_server::lock_data_dir(&config.data_dir).expect("lock the data dir");
         // A thread and a runtime of its own, as `wharf serve` has: its worker
@@ -149,6 +171,7 @@ impl TestServer {
             .arg(self.data.path())
             .args(&*extra_args)
             .env("WHARF_LOG", std::env::var("WHARF_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env("WHARF_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

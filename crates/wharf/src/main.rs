@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use wharf_server::config::{Config, DEFAULT_TOML};
+use wharf_server::config::{Config, Secret, DEFAULT_TOML};
 
 #[derive(Parser)]
 #[command(name = "wharf", version, about = "One registry for container images and Python packages")]
@@ -139,6 +139,16 @@ struct ServeArgs {
     max_concurrent_uploads: Option<usize>,
     #[arg(long, env = "WHARF_MAX_CONCURRENT_DOWNLOADS")]
     max_concurrent_downloads: Option<usize>,
+    #[arg(long, env = "WHARF_PUBLIC_URL")]
+    public_url: Option<String>,
+    #[arg(long, env = "WHARF_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, env = "WHARF_TLS_KEY")]
+    tls_key: Option<PathBuf>,
+    #[arg(long, env = "WHARF_BEARER_TOKEN_TTL_SECS")]
+    bearer_token_ttl_secs: Option<u64>,
+    #[arg(long, env = "WHARF_AUTH_FAILURES_PER_MINUTE")]
+    auth_failures_per_minute: Option<u32>,
 }
 
 impl ServeArgs {
@@ -169,10 +179,34 @@ impl ServeArgs {
             idle_timeout_secs,
             body_read_timeout_secs,
             max_concurrent_uploads,
-            max_concurrent_downloads
+            max_concurrent_downloads,
+            bearer_token_ttl_secs,
+            auth_failures_per_minute
         );
+        macro_rules! overlay_some {
+            ($($f:ident),*) => { $( if self.$f.is_some() { c.$f = self.$f; } )* };
+        }
+        overlay_some!(public_url, tls_cert, tls_key);
+        // Secrets come from the environment (or a file it names), never
+        // from flags, which other users can read in the process list.
+        for (name, f) in [("WHARF_SECRET", &mut c.secret), ("WHARF_ADMIN_TOKEN", &mut c.admin_token)] {
+            if let Some(v) = secret_from_env(name)? {
+                *f = Some(Secret(v));
+            }
+        }
         Ok(c)
     }
+}
+
+/// `NAME`, or the contents of the file `NAME_FILE` names (trailing
+/// newline removed).
+fn secret_from_env(name: &str) -> Result<Option<String>> {
+    if let Ok(v) = std::env::var(name) {
+        return Ok(Some(v));
+    }
+    let Some(path) = std::env::var_os(format!("{name}_FILE")) else { return Ok(None) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {name}_FILE"))?;
+    Ok(Some(text.trim_end_matches(['\n', '\r']).to_string()))
 }
 
 fn main() -> Result<()> {
